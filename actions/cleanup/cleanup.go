@@ -1,0 +1,68 @@
+// Package cleanup is the cleanup action: retention of registry versions that reasons about the image graph,
+// so it never breaks a multi-arch image or leaves a signature without its subject.
+package cleanup
+
+import (
+	"context"
+	"time"
+
+	"github.com/infinite-scribe/scribe-actions/internal/actionio"
+)
+
+// Inputs are the cleanup action's inputs, named as dataaxiom/ghcr-cleanup-action names them.
+type Inputs struct {
+	Token          string
+	Owner          string
+	Packages       []string
+	Registry       string
+	KeepNTagged    int
+	KeepNUntagged  int
+	OlderThan      time.Duration
+	DeleteTags     []string
+	ExcludeTags    []string
+	UseRegex       bool
+	DeleteUntagged bool
+	DeleteOrphans  bool
+	DeleteGhosts   bool
+	DeletePartials bool
+	DryRun         bool
+	Validate       bool
+}
+
+// Spec declares the cleanup action's inputs and outputs, bound to in.
+func Spec(in *Inputs) *actionio.Spec {
+	s := &actionio.Spec{
+		Name:        "cleanup",
+		Description: "Delete old registry versions by retention rules without breaking multi-arch images or signatures. Dry-run by default.",
+	}
+	s.String(&in.Token, "token", "", "Token for the GitHub Packages API and the registry (GITHUB_TOKEN needs packages: write).").Secret()
+	s.String(&in.Owner, "owner", "", "Owner (user or organisation) of the packages (default: the repository owner).")
+	s.List(&in.Packages, "packages", "", "Package names to clean, comma or newline separated.").Required()
+	s.String(&in.Registry, "registry", "ghcr.io", "Registry host; ghcr.io uses the GitHub Packages API, any other OCI registry manifest DELETE.")
+	s.Int(&in.KeepNTagged, "keep-n-tagged", -1, "Keep the newest N tagged images (-1: no limit).")
+	s.Int(&in.KeepNUntagged, "keep-n-untagged", -1, "Keep the newest N untagged images (-1: no limit).")
+	s.Duration(&in.OlderThan, "older-than", "", "Only delete images older than this (e.g. 30d).")
+	s.List(&in.DeleteTags, "delete-tags", "", "Tags to delete (globs, or regular expressions with use-regex).")
+	s.List(&in.ExcludeTags, "exclude-tags", "", "Tags never to delete, nor anything they reach; exclusion always wins.")
+	s.Bool(&in.UseRegex, "use-regex", false, "Read delete-tags and exclude-tags as regular expressions.")
+	s.Bool(&in.DeleteUntagged, "delete-untagged", false, "Delete untagged top-level images.")
+	s.Bool(&in.DeleteOrphans, "delete-orphans", false, "Delete signatures and attestations whose subject is gone.")
+	s.Bool(&in.DeleteGhosts, "delete-ghosts", false, "Delete indexes whose children are all missing.")
+	s.Bool(&in.DeletePartials, "delete-partials", false, "Delete indexes whose children are partly missing.")
+	s.Bool(&in.DryRun, "dry-run", true, "Only print the plan; delete nothing.")
+	s.Bool(&in.Validate, "validate", false, "After deleting, re-read every kept image and fail if any is broken.")
+
+	s.Output("deleted", "Number of versions deleted (or that would be, in a dry run).")
+	s.Output("kept", "Number of versions kept.")
+	s.Output("failed", "Number of versions that failed to delete.")
+	s.Output("plan", "Path of the plan JSON.")
+	return s
+}
+
+// Action is the cleanup action as the binary runs it.
+func Action() actionio.Action { return actionio.Define(Spec, Run) }
+
+// Run plans and applies the retention rules.
+func Run(ctx context.Context, s *actionio.Step, in *Inputs) error {
+	return actionio.ErrNotImplemented
+}

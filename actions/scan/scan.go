@@ -1,0 +1,61 @@
+// Package scan is the scan action: an SBOM, vulnerabilities from OSV and secrets baked into an image's layers,
+// reported as SARIF, with a severity gate that means exactly what it says.
+package scan
+
+import (
+	"context"
+
+	"github.com/infinite-scribe/scribe-actions/internal/actionio"
+)
+
+// Inputs are the scan action's inputs.
+type Inputs struct {
+	Image         string
+	Dockerfile    string
+	FailOn        string
+	IgnoreUnfixed bool
+	IgnoreFile    string
+	FailOnSecrets bool
+	DBURL         string
+	DBDir         string
+	Offline       bool
+	SBOMFormat    string
+	OutputDir     string
+	SARIFCategory string
+}
+
+// Spec declares the scan action's inputs and outputs, bound to in.
+func Spec(in *Inputs) *actionio.Spec {
+	s := &actionio.Spec{
+		Name:        "scan",
+		Description: "Scan an image for vulnerabilities (OSV) and baked-in secrets; write SBOMs and SARIF; gate on severity.",
+	}
+	s.String(&in.Image, "image", "", "Image to scan: a reference by digest, an OCI layout directory or a docker-save tarball.").Required()
+	s.String(&in.Dockerfile, "dockerfile", "", "Dockerfile the image was built from, to point findings at the line that added the layer.")
+	s.Enum(&in.FailOn, "fail-on", "critical", []string{"critical", "high", "medium", "low", "none"},
+		"Fail when a finding of this severity or higher is not ignored.")
+	s.Bool(&in.IgnoreUnfixed, "ignore-unfixed", false, "Do not fail on vulnerabilities that have no fixed version.")
+	s.String(&in.IgnoreFile, "ignore-file", "", "YAML file of ignored findings (id, package, reason, expires).")
+	s.Bool(&in.FailOnSecrets, "fail-on-secrets", true, "Fail when a secret is found in a layer.")
+	s.String(&in.DBURL, "db-url", "https://osv-vulnerabilities.storage.googleapis.com", "Base URL of the OSV database (<Ecosystem>/all.zip under it).")
+	s.String(&in.DBDir, "db-dir", "", "Directory holding the OSV database offline, laid out as <Ecosystem>/all.zip.")
+	s.Bool(&in.Offline, "offline", false, "Use only db-dir and the local cache; never download.")
+	s.Enum(&in.SBOMFormat, "sbom-format", "cyclonedx", []string{"cyclonedx", "spdx", "both"}, "SBOM format to write.")
+	s.String(&in.OutputDir, "output-dir", "scan-results", "Directory for the SBOM, SARIF and JSON reports.")
+	s.String(&in.SARIFCategory, "sarif-category", "", "Code scanning category for the SARIF (default: the image name).")
+
+	s.Output("sbom", "Paths of the SBOM files, one per line.")
+	s.Output("sarif", "Path of the SARIF file.")
+	s.Output("report", "Path of the JSON report with every finding.")
+	s.Output("counts", "Findings per severity (JSON).")
+	s.Output("gate", "passed or failed.")
+	return s
+}
+
+// Action is the scan action as the binary runs it.
+func Action() actionio.Action { return actionio.Define(Spec, Run) }
+
+// Run scans the image.
+func Run(ctx context.Context, s *actionio.Step, in *Inputs) error {
+	return actionio.ErrNotImplemented
+}

@@ -1,0 +1,143 @@
+package actionio
+
+import (
+	"fmt"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// ActionYML renders the action.yml of an action from its spec: a composite action whose one step runs the
+// shared launcher with the action's name, every input passed to it through env: as INPUT_<NAME>.
+func ActionYML(spec *Spec, header string) []byte {
+	var b strings.Builder
+	if header != "" {
+		for _, l := range strings.Split(header, "\n") {
+			b.WriteString("# " + l + "\n")
+		}
+	}
+	fmt.Fprintf(&b, "name: %s\n", scalar("scribe-actions "+spec.Name))
+	fmt.Fprintf(&b, "description: %s\n", scalar(spec.Description))
+	b.WriteString("author: infinite-scribe\n")
+	if len(spec.Inputs) > 0 {
+		b.WriteString("inputs:\n")
+	}
+	for _, in := range spec.Inputs {
+		fmt.Fprintf(&b, "  %s:\n    description: %s\n    required: %t\n", in.Name, scalar(in.Description), in.required)
+		if in.Default != "" {
+			fmt.Fprintf(&b, "    default: %s\n", scalar(in.Default))
+		}
+	}
+	if len(spec.Outputs) > 0 {
+		b.WriteString("outputs:\n")
+	}
+	for _, o := range spec.Outputs {
+		fmt.Fprintf(&b, "  %s:\n    description: %s\n    value: ${{ steps.run.outputs.%s }}\n", o.Name, scalar(o.Description), o.Name)
+	}
+	b.WriteString("runs:\n  using: composite\n  steps:\n    - id: run\n      shell: bash\n")
+	fmt.Fprintf(&b, "      run: sh \"$GITHUB_ACTION_PATH/../launch.sh\" %s\n", spec.Name)
+	b.WriteString("      env:\n")
+	b.WriteString("        SCRIBE_ACTION_REF: ${{ github.action_ref }}\n")
+	b.WriteString("        SCRIBE_ACTION_REPOSITORY: ${{ github.action_repository }}\n")
+	for _, in := range spec.Inputs {
+		fmt.Fprintf(&b, "        %s: ${{ inputs.%s }}\n", EnvName(in.Name), in.Name)
+	}
+	return []byte(b.String())
+}
+
+// EnvName is the variable an input reaches the binary through, as go-githubactions reads it:
+// INPUT_ + the name upper-cased, spaces as underscores, hyphens kept.
+func EnvName(input string) string {
+	return "INPUT_" + strings.ToUpper(strings.ReplaceAll(input, " ", "_"))
+}
+
+// scalar quotes s as a YAML value nested four spaces deep (a multi-line value becomes an indented block).
+func scalar(s string) string {
+	out, err := yaml.Marshal(s)
+	if err != nil {
+		panic(err) // a string always marshals
+	}
+	return strings.ReplaceAll(strings.TrimSuffix(string(out), "\n"), "\n", "\n    ")
+}
+
+// actionFile is the part of an action.yml that must agree with the spec.
+type actionFile struct {
+	Inputs map[string]struct {
+		Description string  `yaml:"description"`
+		Required    bool    `yaml:"required"`
+		Default     *string `yaml:"default"`
+	} `yaml:"inputs"`
+	Outputs map[string]struct {
+		Description string `yaml:"description"`
+	} `yaml:"outputs"`
+	Runs struct {
+		Using string `yaml:"using"`
+		Steps []struct {
+			Run string            `yaml:"run"`
+			Env map[string]string `yaml:"env"`
+		} `yaml:"steps"`
+	} `yaml:"runs"`
+}
+
+// CheckActionYML lists every way an action.yml disagrees with the spec: inputs and outputs missing or extra,
+// defaults, required-ness and descriptions that differ, an input not passed through env:, a step that does
+// not run the launcher for this action.
+func CheckActionYML(spec *Spec, content []byte) []string {
+	var f actionFile
+	if err := yaml.Unmarshal(content, &f); err != nil {
+		return []string{fmt.Sprintf("not valid YAML: %v", err)}
+	}
+	var diffs []string
+	add := func(format string, args ...any) { diffs = append(diffs, fmt.Sprintf(format, args...)) }
+	if f.Runs.Using != "composite" || len(f.Runs.Steps) != 1 {
+		add("runs: want a composite action with one step, got using %q with %d steps", f.Runs.Using, len(f.Runs.Steps))
+		return diffs
+	}
+	step := f.Runs.Steps[0]
+	if !strings.Contains(step.Run, "launch.sh\" "+spec.Name) {
+		add("runs: the step does not run the launcher for %q: %q", spec.Name, step.Run)
+	}
+	seen := map[string]bool{}
+	for _, in := range spec.Inputs {
+		seen[in.Name] = true
+		got, ok := f.Inputs[in.Name]
+		if !ok {
+			add("input %q is declared in Go but not in action.yml", in.Name)
+			continue
+		}
+		if got.Required != in.required {
+			add("input %q: required is %t in action.yml, %t in Go", in.Name, got.Required, in.required)
+		}
+		def := ""
+		if got.Default != nil {
+			def = *got.Default
+		}
+		if def != in.Default {
+			add("input %q: default is %q in action.yml, %q in Go", in.Name, def, in.Default)
+		}
+		if got.Description != in.Description {
+			add("input %q: description differs between action.yml and Go", in.Name)
+		}
+		if want := "${{ inputs." + in.Name + " }}"; step.Env[EnvName(in.Name)] != want {
+			add("input %q: env %s is %q, want %q", in.Name, EnvName(in.Name), step.Env[EnvName(in.Name)], want)
+		}
+	}
+	for name := range f.Inputs {
+		if !seen[name] {
+			add("input %q is declared in action.yml but not in Go", name)
+		}
+	}
+	outs := map[string]bool{}
+	for _, o := range spec.Outputs {
+		outs[o.Name] = true
+		if _, ok := f.Outputs[o.Name]; !ok {
+			add("output %q is declared in Go but not in action.yml", o.Name)
+		}
+	}
+	for name := range f.Outputs {
+		if !outs[name] {
+			add("output %q is declared in action.yml but not in Go", name)
+		}
+	}
+	return diffs
+}

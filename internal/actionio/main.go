@@ -1,0 +1,195 @@
+package actionio
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	githubactions "github.com/sethvargo/go-githubactions"
+)
+
+// Exit codes of the binary.
+const (
+	ExitOK    = 0 // the action did what was asked
+	ExitFail  = 1 // bad input, or the action failed
+	ExitUsage = 2 // unknown action or flag
+)
+
+// Action is one command of the binary: a spec that binds inputs and the function that runs on them.
+type Action interface {
+	// Spec declares the action's inputs and outputs.
+	Spec() *Spec
+	// bind declares the inputs bound to a fresh set of values, and the run function that reads them.
+	bind() (*Spec, func(context.Context, *Step) error)
+}
+
+// Define makes an Action from a spec function that binds inputs to the fields of T and a run function that
+// gets those fields filled in.
+func Define[T any](spec func(*T) *Spec, run func(context.Context, *Step, *T) error) Action {
+	return action[T]{spec: spec, run: run}
+}
+
+type action[T any] struct {
+	spec func(*T) *Spec
+	run  func(context.Context, *Step, *T) error
+}
+
+func (a action[T]) Spec() *Spec { return a.spec(new(T)) }
+
+func (a action[T]) bind() (*Spec, func(context.Context, *Step) error) {
+	in := new(T)
+	return a.spec(in), func(ctx context.Context, s *Step) error { return a.run(ctx, s, in) }
+}
+
+// ErrNotImplemented is returned by an action whose concern is not built yet.
+var ErrNotImplemented = errors.New("not implemented yet")
+
+// Env is how the binary reaches its process: arguments aside, everything an action may read or write.
+type Env struct {
+	Getenv func(string) string
+	Stdout io.Writer
+	Stderr io.Writer
+}
+
+// Main runs the action named by args[0] with the rest as flags, and returns the process exit code.
+// Inputs come from flags first, then INPUT_<NAME> variables, then defaults. Every bad input is reported,
+// each on one line naming it, and nothing runs when any is bad.
+func Main(ctx context.Context, prog, version string, actions []Action, args []string, env Env) int {
+	byName := map[string]Action{}
+	var names []string
+	for _, a := range actions {
+		name := a.Spec().Name
+		byName[name] = a
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		fmt.Fprintf(env.Stdout, "Usage: %s <action> [flags]\n\nActions: %s\nRun '%s <action> --help' for its inputs.\n",
+			prog, strings.Join(names, ", "), prog)
+		return ExitOK
+	}
+	if args[0] == "version" || args[0] == "--version" {
+		fmt.Fprintln(env.Stdout, version)
+		return ExitOK
+	}
+	a, ok := byName[args[0]]
+	if !ok {
+		fmt.Fprintf(env.Stderr, "%s: unknown action %q (want one of: %s)\n", prog, args[0], strings.Join(names, ", "))
+		return ExitUsage
+	}
+	spec, run := a.bind()
+
+	step := &Step{
+		Action: githubactions.New(githubactions.WithGetenv(env.Getenv), githubactions.WithWriter(env.Stdout)),
+		spec:   spec,
+		runner: env.Getenv("GITHUB_ACTIONS") == "true",
+		stdout: env.Stdout,
+		stderr: env.Stderr,
+	}
+	fs, given := flags(spec)
+	fs.SetOutput(env.Stderr)
+	fs.Usage = func() { Help(env.Stderr, prog, spec) }
+	if err := fs.Parse(args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return ExitOK
+		}
+		return ExitUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(env.Stderr, "%s %s: unexpected argument %q (inputs are flags: --name value)\n", prog, spec.Name, fs.Arg(0))
+		return ExitUsage
+	}
+
+	bad := 0
+	for _, in := range spec.Inputs {
+		text, ok := given[in.Name]
+		if !ok {
+			text = step.Action.GetInput(in.Name)
+		}
+		if text == "" {
+			text = in.Default
+		}
+		if in.secret {
+			step.mask(text)
+		}
+		if text == "" {
+			if in.required {
+				step.errorf("input "+in.Name, "input %q is required and was not given (%s)", in.Name, in.Description)
+				bad++
+			}
+			continue
+		}
+		if err := in.set(in, text); err != nil {
+			step.errorf("input "+in.Name, "input %q: %v", in.Name, err)
+			bad++
+		}
+	}
+	if bad > 0 {
+		return ExitFail
+	}
+	if err := run(ctx, step); err != nil {
+		step.errorf("", "%s: %v", spec.Name, err)
+		return ExitFail
+	}
+	return ExitOK
+}
+
+// flags makes one flag per input. Each records the text the user gave; parsing happens with the other
+// sources, so a flag and an INPUT_ variable fail the same way.
+func flags(spec *Spec) (*flag.FlagSet, map[string]string) {
+	fs := flag.NewFlagSet(spec.Name, flag.ContinueOnError)
+	given := map[string]string{}
+	for _, in := range spec.Inputs {
+		fs.Var(&textFlag{name: in.Name, given: given, bool: in.Kind == KindBool}, in.Name, in.Description)
+	}
+	return fs, given
+}
+
+type textFlag struct {
+	name  string
+	given map[string]string
+	bool  bool
+}
+
+func (f *textFlag) String() string { return "" }
+
+func (f *textFlag) Set(v string) error {
+	f.given[f.name] = v
+	return nil
+}
+
+func (f *textFlag) IsBoolFlag() bool { return f.bool }
+
+// Help prints an action's inputs as flags, with their kinds, defaults and descriptions, then its outputs.
+func Help(w io.Writer, prog string, spec *Spec) {
+	fmt.Fprintf(w, "Usage: %s %s [flags]\n\n%s\n\nInputs (flags here; with: keys in a workflow; INPUT_<NAME> variables):\n",
+		prog, spec.Name, spec.Description)
+	for _, in := range spec.Inputs {
+		kind := string(in.Kind)
+		if in.Kind == KindEnum {
+			kind = strings.Join(in.Allowed, "|")
+		}
+		fmt.Fprintf(w, "  --%s %s\n", in.Name, kind)
+		fmt.Fprintf(w, "      %s", in.Description)
+		switch {
+		case in.required:
+			fmt.Fprint(w, " (required)")
+		case in.Default != "":
+			fmt.Fprintf(w, " (default %q)", in.Default)
+		}
+		if in.secret {
+			fmt.Fprint(w, " (secret: masked in logs)")
+		}
+		fmt.Fprintln(w)
+	}
+	if len(spec.Outputs) > 0 {
+		fmt.Fprintln(w, "\nOutputs (printed as name=value here):")
+		for _, o := range spec.Outputs {
+			fmt.Fprintf(w, "  %s\n      %s\n", o.Name, o.Description)
+		}
+	}
+}
