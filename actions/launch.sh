@@ -13,7 +13,7 @@
 set -eu
 
 say() { printf 'scribe-actions launcher: %s\n' "$*" >&2; }
-debug() { [ "${GITHUB_ACTIONS:-}" = true ] && printf '::debug::scribe-actions launcher: %s\n' "$*" || true; }
+debug() { if [ "${GITHUB_ACTIONS:-}" = true ]; then printf '::debug::scribe-actions launcher: %s\n' "$*"; fi; }
 
 root=$(CDPATH='' cd -- "$(dirname -- "$0")/.." && pwd)
 ref=${SCRIBE_ACTION_REF:-}
@@ -88,10 +88,10 @@ download() {
 	fetch "$base/scribe-actions_checksums.txt" "$1.sums" || { debug "no release $version"; return 1; }
 	# A SHA pin uses the release only when the release was built from that very commit.
 	if [ "$ref" != "$version" ]; then
-		fetch "$base/scribe-actions_commit.txt" "$1.commit" && [ "$(cat "$1.commit")" = "$ref" ] || {
+		if ! fetch "$base/scribe-actions_commit.txt" "$1.commit" || [ "$(cat "$1.commit")" != "$ref" ]; then
 			debug "release $version was not built from $ref"
 			return 1
-		}
+		fi
 	fi
 	want=$(awk -v a="$asset" '$2 == a || $2 == "*" a { print $1 }' "$1.sums")
 	[ -n "$want" ] || { debug "release $version has no $asset"; return 1; }

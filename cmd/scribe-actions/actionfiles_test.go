@@ -122,3 +122,35 @@ func TestActionlintAcceptsAllActions(t *testing.T) {
 		t.Errorf("actionlint did not check the with: keys against action.yml:\n%s", joined)
 	}
 }
+
+// TestReadmeInputTablesMatchGo keeps the README's input and output tables generated from the same
+// definitions (between <!-- inputs:NAME --> and <!-- /inputs:NAME -->).
+func TestReadmeInputTablesMatchGo(t *testing.T) {
+	path := filepath.Join(repoRoot, "README.md")
+	readme, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(readme)
+	for _, a := range actions() {
+		spec := a.Spec()
+		open, end := "<!-- inputs:"+spec.Name+" -->\n", "<!-- /inputs:"+spec.Name+" -->"
+		i, j := strings.Index(text, open), strings.Index(text, end)
+		if i < 0 || j < i {
+			t.Errorf("README.md has no %s...%s block", strings.TrimSpace(open), end)
+			continue
+		}
+		want := actionio.Markdown(spec)
+		if got := text[i+len(open) : j]; got != want {
+			if !*update {
+				t.Errorf("README.md's %s table differs from the Go definition (run with -update)", spec.Name)
+			}
+			text = text[:i+len(open)] + want + text[j:]
+		}
+	}
+	if *update {
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -141,3 +141,32 @@ func CheckActionYML(spec *Spec, content []byte) []string {
 	}
 	return diffs
 }
+
+// Markdown renders an action's inputs and outputs as two markdown tables, for the README.
+func Markdown(spec *Spec) string {
+	var b strings.Builder
+	b.WriteString("| input | kind | default | description |\n| --- | --- | --- | --- |\n")
+	for _, in := range spec.Inputs {
+		def := "`" + strings.ReplaceAll(in.Default, "\n", "` `") + "`"
+		switch {
+		case in.required:
+			def = "**required**"
+		case in.Default == "":
+			def = ""
+		}
+		kind := string(in.Kind)
+		if in.Kind == KindEnum {
+			kind = strings.Join(in.Allowed, " \\| ")
+		}
+		desc := strings.ReplaceAll(in.Description, "|", "\\|")
+		if in.secret {
+			desc += " Secret: masked."
+		}
+		fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", in.Name, kind, def, desc)
+	}
+	b.WriteString("\n| output | description |\n| --- | --- |\n")
+	for _, o := range spec.Outputs {
+		fmt.Fprintf(&b, "| `%s` | %s |\n", o.Name, strings.ReplaceAll(o.Description, "|", "\\|"))
+	}
+	return b.String()
+}

@@ -1,0 +1,207 @@
+package actions_test
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io/fs"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync/atomic"
+	"testing"
+)
+
+// The launcher's three paths, driven for real: sh runs launch.sh against an empty or filled tool cache and a
+// local HTTP server that serves release assets with a right or a wrong checksum.
+
+var asset = fmt.Sprintf("scribe-actions_%s_%s", runtime.GOOS, runtime.GOARCH)
+
+// fakeRelease is a release binary: a script that says it is one.
+const fakeRelease = "#!/bin/sh\necho \"release binary: $*\"\n"
+
+type release struct {
+	files    map[string]string // path under the server -> body
+	requests atomic.Int32
+}
+
+func (r *release) serve(t *testing.T) string {
+	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		r.requests.Add(1)
+		body, ok := r.files[req.URL.Path]
+		if !ok {
+			http.NotFound(w, req)
+			return
+		}
+		fmt.Fprint(w, body)
+	}))
+	t.Cleanup(s.Close)
+	return s.URL
+}
+
+func newRelease(version, binary, checksumOf string) *release {
+	sum := sha256.Sum256([]byte(checksumOf))
+	return &release{files: map[string]string{
+		"/" + version + "/" + asset:                        binary,
+		"/" + version + "/scribe-actions_checksums.txt": hex.EncodeToString(sum[:]) + "  " + asset + "\n" +
+			strings.Repeat("0", 64) + "  scribe-actions_other_os\n",
+	}}
+}
+
+// launch runs launch.sh with only the given environment (and PATH, HOME) and returns its exit code and output.
+func launch(t testing.TB, env map[string]string, args ...string) (int, string, string) {
+	t.Helper()
+	cmd := exec.Command("sh", append([]string{"launch.sh"}, args...)...)
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
+	for _, k := range []string{"GOCACHE", "GOPATH", "GOMODCACHE", "GOFLAGS", "GOPROXY"} {
+		if v, ok := os.LookupEnv(k); ok {
+			cmd.Env = append(cmd.Env, k+"="+v)
+		}
+	}
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return code, stdout.String(), stderr.String()
+}
+
+func files(t *testing.T, dir string) []string {
+	var found []string
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			found = append(found, p)
+		}
+		return nil
+	})
+	return found
+}
+
+func TestLauncherCacheHit(t *testing.T) {
+	cache := t.TempDir()
+	bin := filepath.Join(cache, "scribe-actions", "v9.9.9", runtime.GOARCH, "scribe-actions")
+	os.MkdirAll(filepath.Dir(bin), 0o755)
+	os.WriteFile(bin, []byte("#!/bin/sh\necho \"cached binary: $*\"\n"), 0o755)
+	rel := newRelease("v9.9.9", fakeRelease, fakeRelease)
+	url := rel.serve(t)
+
+	code, stdout, stderr := launch(t, map[string]string{"RUNNER_TOOL_CACHE": cache, "SCRIBE_ACTION_REF": "v9.9.9",
+		"SCRIBE_RELEASE_URL": url}, "build", "--push")
+	if code != 0 || stdout != "cached binary: build --push\n" {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	if n := rel.requests.Load(); n != 0 {
+		t.Errorf("a cache hit made %d HTTP requests", n)
+	}
+}
+
+func TestLauncherVerifiedDownload(t *testing.T) {
+	cache := t.TempDir()
+	rel := newRelease("v9.9.9", fakeRelease, fakeRelease)
+	env := map[string]string{"RUNNER_TOOL_CACHE": cache, "SCRIBE_ACTION_REF": "v9.9.9", "SCRIBE_RELEASE_URL": rel.serve(t)}
+
+	code, stdout, stderr := launch(t, env, "scan", "--image", "x")
+	if code != 0 || stdout != "release binary: scan --image x\n" {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	// The second step of the job finds it in the tool cache.
+	before := rel.requests.Load()
+	if code, stdout, _ = launch(t, env, "sign"); code != 0 || stdout != "release binary: sign\n" || rel.requests.Load() != before {
+		t.Errorf("second run: exit %d, stdout %q, %d more requests", code, stdout, rel.requests.Load()-before)
+	}
+	// --install reports the path through GITHUB_OUTPUT and puts its folder on GITHUB_PATH.
+	out, path := filepath.Join(t.TempDir(), "out"), filepath.Join(t.TempDir(), "path")
+	env["GITHUB_OUTPUT"], env["GITHUB_PATH"] = out, path
+	if code, _, stderr := launch(t, env, "--install"); code != 0 {
+		t.Fatalf("--install: exit %d: %s", code, stderr)
+	}
+	bin := filepath.Join(cache, "scribe-actions", "v9.9.9", runtime.GOARCH, "scribe-actions")
+	if got, _ := os.ReadFile(out); string(got) != "path="+bin+"\n" {
+		t.Errorf("GITHUB_OUTPUT = %q", got)
+	}
+	if got, _ := os.ReadFile(path); string(got) != filepath.Dir(bin)+"\n" {
+		t.Errorf("GITHUB_PATH = %q", got)
+	}
+}
+
+func TestLauncherChecksumMismatchFailsAndLeavesNothing(t *testing.T) {
+	cache := t.TempDir()
+	rel := newRelease("v9.9.9", fakeRelease+"# tampered\n", fakeRelease)
+	code, stdout, stderr := launch(t, map[string]string{"RUNNER_TOOL_CACHE": cache, "SCRIBE_ACTION_REF": "v9.9.9",
+		"SCRIBE_RELEASE_URL": rel.serve(t)}, "build")
+	if code == 0 || strings.Contains(stdout, "release binary") {
+		t.Fatalf("a binary with a wrong checksum ran: exit %d, stdout %q", code, stdout)
+	}
+	if !strings.Contains(stderr, "checksum mismatch for "+asset+" of v9.9.9") {
+		t.Errorf("stderr = %q", stderr)
+	}
+	if left := files(t, cache); len(left) != 0 {
+		t.Errorf("files left in the tool cache: %v", left)
+	}
+}
+
+// A SHA pin uses a release only when the release says it was built from that commit.
+func TestLauncherSHAPinUsesOnlyItsOwnRelease(t *testing.T) {
+	version, err := os.ReadFile("../VERSION")
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := strings.TrimSpace(string(version))
+	sha := strings.Repeat("ab", 20)
+	rel := newRelease(v, fakeRelease, fakeRelease)
+	rel.files["/"+v+"/scribe-actions_commit.txt"] = sha
+	code, stdout, stderr := launch(t, map[string]string{"RUNNER_TOOL_CACHE": t.TempDir(), "SCRIBE_ACTION_REF": sha,
+		"SCRIBE_RELEASE_URL": rel.serve(t)}, "cleanup")
+	if code != 0 || stdout != "release binary: cleanup\n" {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+}
+
+// With no release for the ref (the server answers 404, or the ref is a branch), the launcher builds the
+// binary from the action's own source with Go; the build carries the ref as its version.
+func TestLauncherBuildsFromSource(t *testing.T) {
+	cache := t.TempDir()
+	rel := &release{files: map[string]string{}}
+	sha := strings.Repeat("cd", 20)
+	rel.files["/v0.1.0/scribe-actions_commit.txt"] = strings.Repeat("ef", 20) // a release of another commit
+	env := map[string]string{"RUNNER_TOOL_CACHE": cache, "SCRIBE_ACTION_REF": sha, "SCRIBE_RELEASE_URL": rel.serve(t)}
+	code, stdout, stderr := launch(t, env, "version")
+	if code != 0 || stdout != sha+"\n" {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	if got := files(t, cache); len(got) != 1 || filepath.Base(got[0]) != "scribe-actions" {
+		t.Errorf("tool cache holds %v, want the one binary", got)
+	}
+	// The binary it built is the real one: it knows the actions.
+	if code, _, stderr = launch(t, env, "build", "--platforms", "linux/amd65"); code != 1 || !strings.Contains(stderr, `input "platforms"`) {
+		t.Errorf("built binary: exit %d, stderr %q", code, stderr)
+	}
+}
+
+// BenchmarkLauncherCacheHit measures what a step pays to start the binary once the tool cache has it:
+// the launcher's checks plus the binary's own start, running `version`.
+func BenchmarkLauncherCacheHit(b *testing.B) {
+	cache := b.TempDir()
+	bin := filepath.Join(cache, "scribe-actions", "v9.9.9", runtime.GOARCH, "scribe-actions")
+	if out, err := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w -X main.version=v9.9.9", "-o", bin, "../cmd/scribe-actions").CombinedOutput(); err != nil {
+		b.Fatalf("go build: %v\n%s", err, out)
+	}
+	env := map[string]string{"RUNNER_TOOL_CACHE": cache, "SCRIBE_ACTION_REF": "v9.9.9"}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if code, stdout, stderr := launch(b, env, "version"); code != 0 || stdout != "v9.9.9\n" {
+			b.Fatalf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
+		}
+	}
+}

@@ -1,0 +1,253 @@
+#!/usr/bin/env bash
+# dev-env.sh brings up the real build environment the tests drive: a Docker engine, the buildx plugin, a
+# BuildKit daemon as a buildx "remote" builder for multi-platform builds, QEMU for arm64, and a distribution
+# registry on 127.0.0.1:5000 with delete enabled. It is idempotent: a second `up` only checks.
+#
+#   scripts/dev-env.sh up       install what is missing, start what is stopped, print the variables
+#   scripts/dev-env.sh status   say what runs
+#   scripts/dev-env.sh env      print the variables the tests read (eval "$(scripts/dev-env.sh env)")
+#   scripts/dev-env.sh down     stop what `up` started
+#
+# On a Debian/Ubuntu machine as root it installs Debian's docker.io, docker-registry and qemu-user-static and
+# builds buildx, buildkitd and actionlint with Go into a directory keyed by version (SCRIBE_TOOLS_DIR), so a
+# second run takes seconds. On a machine whose Docker already answers (a laptop, a GitHub runner) it uses it.
+# Progress goes to stderr; stdout has only the export lines.
+set -euo pipefail
+
+STATE=${SCRIBE_ENV_DIR:-/var/tmp/scribe-env}
+TOOLS=${SCRIBE_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/scribe-actions/tools}
+REGISTRY=${SCRIBE_REGISTRY:-127.0.0.1:5000}
+BUILDER=${SCRIBE_BUILDER:-scribe-remote}
+BUILDX_VERSION=v0.38.2
+BUILDKIT_VERSION=v0.29.0
+ACTIONLINT_VERSION=v1.7.12
+APT_PACKAGES=(docker-registry qemu-user-static binfmt-support shellcheck)
+
+log() { printf 'dev-env: %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+# wait_for CMD... retries a check for up to 60 s.
+wait_for() {
+	local _
+	for _ in $(seq 1 120); do
+		if "$@" >/dev/null 2>&1; then return 0; fi
+		sleep 0.5
+	done
+	return 1
+}
+
+running() { [ -f "$STATE/$1.pid" ] && kill -0 "$(cat "$STATE/$1.pid")" 2>/dev/null; }
+
+# start NAME CMD... runs a daemon in the background with its log and pid file under $STATE.
+start() {
+	local name=$1
+	shift
+	log "starting $name (log: $STATE/$name.log)"
+	nohup "$@" >"$STATE/$name.log" 2>&1 </dev/null &
+	echo $! >"$STATE/$name.pid"
+}
+
+docker_host() {
+	if [ -S "$STATE/docker.sock" ] && running dockerd; then
+		echo "unix://$STATE/docker.sock"
+	else
+		echo "${DOCKER_HOST:-}"
+	fi
+}
+
+apt_install() {
+	local missing=() p
+	for p in "$@"; do
+		dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null; then
+		die "need ${missing[*]}: install them (apt-get as root)"
+	fi
+	log "apt-get install ${missing[*]}"
+	apt-get update -qq >&2
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+}
+
+# go_tool NAME VERSION BUILD-COMMAND: builds a tool once into $TOOLS/NAME-VERSION.
+go_tool() {
+	local dir=$TOOLS/$1-$2
+	if [ ! -f "$dir/.done" ]; then
+		command -v go >/dev/null || die "need Go to build $1 $2"
+		log "building $1 $2 into $dir (first run only: a few minutes)"
+		mkdir -p "$dir"
+		(eval "$3") >&2
+		touch "$dir/.done"
+	fi
+	echo "$dir"
+}
+
+tools() {
+	local d
+	d=$(go_tool buildx "$BUILDX_VERSION" "GOBIN=$TOOLS/buildx-$BUILDX_VERSION go install github.com/docker/buildx/cmd/buildx@$BUILDX_VERSION")
+	mkdir -p "$HOME/.docker/cli-plugins"
+	if ! cmp -s "$d/buildx" "$HOME/.docker/cli-plugins/docker-buildx"; then
+		cp "$d/buildx" "$HOME/.docker/cli-plugins/docker-buildx"
+	fi
+	# buildkit's go.mod has exclude directives, so `go install pkg@version` refuses it: build in its module.
+	go_tool buildkit "$BUILDKIT_VERSION" "go mod download github.com/moby/buildkit@$BUILDKIT_VERSION &&
+		cd \"\$(go env GOMODCACHE)/github.com/moby/buildkit@$BUILDKIT_VERSION\" &&
+		GOFLAGS=-mod=mod go build -o $TOOLS/buildkit-$BUILDKIT_VERSION/buildkitd ./cmd/buildkitd &&
+		GOFLAGS=-mod=mod go build -o $TOOLS/buildkit-$BUILDKIT_VERSION/buildctl ./cmd/buildctl" >/dev/null
+	go_tool actionlint "$ACTIONLINT_VERSION" "GOBIN=$TOOLS/actionlint-$ACTIONLINT_VERSION go install github.com/rhysd/actionlint/cmd/actionlint@$ACTIONLINT_VERSION" >/dev/null
+}
+
+up_docker() {
+	if [ -n "$(docker_host)" ] && DOCKER_HOST=$(docker_host) docker info >/dev/null 2>&1; then
+		return 0
+	fi
+	if [ -z "${DOCKER_HOST:-}" ] && docker info >/dev/null 2>&1; then
+		log "using the Docker engine that already answers"
+		return 0
+	fi
+	command -v dockerd >/dev/null || die "no Docker engine answers and dockerd is not installed"
+	start dockerd dockerd --host "unix://$STATE/docker.sock" --data-root "$STATE/docker" \
+		--exec-root "$STATE/exec" --pidfile "$STATE/dockerd.real.pid"
+	wait_for env DOCKER_HOST="unix://$STATE/docker.sock" docker info || die "dockerd did not start: see $STATE/dockerd.log"
+}
+
+up_registry() {
+	if curl -fsS "http://$REGISTRY/v2/" >/dev/null 2>&1; then return 0; fi
+	command -v docker-registry >/dev/null || die "no registry answers on $REGISTRY and docker-registry is not installed"
+	cat >"$STATE/registry.yml" <<YML
+version: 0.1
+log:
+  level: warn
+storage:
+  filesystem:
+    rootdirectory: $STATE/registry
+  delete:
+    enabled: true
+http:
+  addr: $REGISTRY
+YML
+	start registry docker-registry serve "$STATE/registry.yml"
+	wait_for curl -fsS "http://$REGISTRY/v2/" || die "the registry did not start: see $STATE/registry.log"
+}
+
+up_qemu() {
+	[ "$(uname -m)" = x86_64 ] || return 0
+	if [ ! -e /proc/sys/fs/binfmt_misc/register ]; then
+		mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc || die "cannot mount binfmt_misc (QEMU needs it)"
+	fi
+	if ! grep -q enabled /proc/sys/fs/binfmt_misc/qemu-aarch64 2>/dev/null; then
+		update-binfmts --enable qemu-aarch64 >&2 || die "cannot register QEMU for arm64"
+	fi
+}
+
+up_buildkit() {
+	local bk=$TOOLS/buildkit-$BUILDKIT_VERSION
+	if ! running buildkitd; then
+		cat >"$STATE/buildkitd.toml" <<TOML
+[registry."$REGISTRY"]
+  http = true
+  insecure = true
+TOML
+		start buildkitd "$bk/buildkitd" --config "$STATE/buildkitd.toml" --root "$STATE/buildkit" \
+			--addr "unix://$STATE/buildkitd.sock" --oci-worker=true --containerd-worker=false
+		wait_for "$bk/buildctl" --addr "unix://$STATE/buildkitd.sock" debug workers || die "buildkitd did not start: see $STATE/buildkitd.log"
+	fi
+	# A builder of that name left by another state directory points at a dead socket: replace it.
+	if ! DOCKER_HOST=$(docker_host) docker buildx inspect "$BUILDER" 2>/dev/null | grep -qF "unix://$STATE/buildkitd.sock"; then
+		DOCKER_HOST=$(docker_host) docker buildx rm "$BUILDER" >/dev/null 2>&1 || true
+		DOCKER_HOST=$(docker_host) docker buildx create --name "$BUILDER" --driver remote "unix://$STATE/buildkitd.sock" >&2
+	fi
+}
+
+# rootfs makes busybox root filesystems for amd64 and arm64 (from Debian's busybox-static), the base of the
+# test images: the engine starts with no images and nothing can be pulled from public registries.
+rootfs() {
+	local dir=$TOOLS/busybox-rootfs-1 arch tmp
+	[ -f "$dir/.done" ] && return 0
+	if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null; then
+		log "no apt-get as root: no busybox rootfs for test images"
+		return 0
+	fi
+	log "making busybox root filesystems in $dir"
+	dpkg --print-foreign-architectures | grep -qx arm64 || { dpkg --add-architecture arm64 && apt-get update -qq >&2; }
+	tmp=$(mktemp -d)
+	mkdir -p "$dir"
+	(cd "$tmp" && apt-get download busybox-static:amd64 busybox-static:arm64 >&2) ||
+		{ apt-get update -qq >&2 && (cd "$tmp" && apt-get download busybox-static:amd64 busybox-static:arm64 >&2); }
+	for arch in amd64 arm64; do
+		dpkg-deb -x "$tmp"/busybox-static_*_"$arch".deb "$tmp/x-$arch"
+		mkdir -p "$tmp/r-$arch/bin" "$tmp/r-$arch/tmp" "$tmp/r-$arch/etc"
+		cp "$tmp/x-$arch/bin/busybox" "$tmp/r-$arch/bin/busybox"
+		"$tmp/x-amd64/bin/busybox" --list | while read -r applet; do
+			[ "$applet" = busybox ] || ln -sf busybox "$tmp/r-$arch/bin/$applet"
+		done
+		printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' >"$tmp/r-$arch/etc/passwd"
+		printf 'root:x:0:\nnogroup:x:65534:\n' >"$tmp/r-$arch/etc/group"
+		tar -C "$tmp/r-$arch" --owner=0 --group=0 -cf "$dir/rootfs-$arch.tar" .
+	done
+	rm -rf "$tmp"
+	touch "$dir/.done"
+}
+
+print_env() {
+	local dh
+	dh=$(docker_host)
+	[ -n "$dh" ] && echo "export DOCKER_HOST=$dh"
+	echo "export SCRIBE_REGISTRY=$REGISTRY"
+	echo "export SCRIBE_BUILDER=$BUILDER"
+	[ -f "$TOOLS/busybox-rootfs-1/.done" ] && echo "export SCRIBE_ROOTFS_DIR=$TOOLS/busybox-rootfs-1"
+	echo "export PATH=$TOOLS/actionlint-$ACTIONLINT_VERSION:$TOOLS/buildkit-$BUILDKIT_VERSION:\$PATH"
+}
+
+status() {
+	local dh ok=0
+	dh=$(docker_host)
+	if DOCKER_HOST=$dh docker info >/dev/null 2>&1; then log "docker: up (${dh:-default})"; else log "docker: down"; ok=1; fi
+	if DOCKER_HOST=$dh docker buildx version >/dev/null 2>&1; then log "buildx: $(DOCKER_HOST=$dh docker buildx version)"; else log "buildx: missing"; ok=1; fi
+	if DOCKER_HOST=$dh docker buildx inspect "$BUILDER" >/dev/null 2>&1; then
+		log "builder $BUILDER: $(DOCKER_HOST=$dh docker buildx inspect "$BUILDER" | grep -m1 Platforms || echo unreachable)"
+	else log "builder $BUILDER: missing"; ok=1; fi
+	if curl -fsS "http://$REGISTRY/v2/" >/dev/null 2>&1; then log "registry: up ($REGISTRY)"; else log "registry: down"; ok=1; fi
+	if grep -q enabled /proc/sys/fs/binfmt_misc/qemu-aarch64 2>/dev/null; then log "qemu arm64: registered"; else log "qemu arm64: not registered"; fi
+	return $ok
+}
+
+down() {
+	local name
+	for name in buildkitd registry dockerd; do
+		if running "$name"; then
+			log "stopping $name"
+			kill "$(cat "$STATE/$name.pid")" 2>/dev/null || true
+			wait_for sh -c "! kill -0 $(cat "$STATE/$name.pid") 2>/dev/null" || kill -9 "$(cat "$STATE/$name.pid")" 2>/dev/null || true
+		fi
+		rm -f "$STATE/$name.pid"
+	done
+}
+
+main() {
+	mkdir -p "$STATE" "$TOOLS"
+	case "${1:-}" in
+	up)
+		local t0=$SECONDS
+		# Debian's docker.io only where no engine is installed: it conflicts with Docker's own packages.
+		if command -v dockerd >/dev/null; then apt_install "${APT_PACKAGES[@]}"; else apt_install docker.io "${APT_PACKAGES[@]}"; fi
+		tools
+		up_docker
+		up_registry
+		up_qemu
+		up_buildkit
+		rootfs
+		log "ready in $((SECONDS - t0)) s"
+		print_env
+		;;
+	env) print_env ;;
+	status) status ;;
+	down) down ;;
+	*)
+		sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//' >&2
+		exit 2
+		;;
+	esac
+}
+
+main "$@"
