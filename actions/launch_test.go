@@ -46,7 +46,7 @@ func (r *release) serve(t *testing.T) string {
 func newRelease(version, binary, checksumOf string) *release {
 	sum := sha256.Sum256([]byte(checksumOf))
 	return &release{files: map[string]string{
-		"/" + version + "/" + asset:                        binary,
+		"/" + version + "/" + asset: binary,
 		"/" + version + "/scribe-actions_checksums.txt": hex.EncodeToString(sum[:]) + "  " + asset + "\n" +
 			strings.Repeat("0", 64) + "  scribe-actions_other_os\n",
 	}}
