@@ -15,7 +15,7 @@ test:
 	echo "== actionlint"; actionlint -color=false && echo "actionlint: .github/workflows clean"
 
 build:
-	CGO_ENABLED=0 go build -trimpath -o bin/ ./cmd/scribe-actions ./cmd/gen-workflows
+	CGO_ENABLED=0 go build -trimpath -buildvcs=true -o bin/ ./cmd/scribe-actions ./cmd/gen-workflows
 
 env:
 	@scripts/dev-env.sh up

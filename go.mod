@@ -3,7 +3,9 @@ module github.com/infinite-scribe/scribe-actions
 go 1.26.8
 
 require (
+	github.com/agnivade/levenshtein v1.2.2
 	github.com/google/go-containerregistry v0.22.1
+	github.com/pmezard/go-difflib v1.0.0
 	github.com/rhysd/actionlint v1.7.12
 	github.com/sethvargo/go-githubactions v1.3.0
 	gopkg.in/yaml.v3 v3.0.1
