@@ -11,7 +11,7 @@ test:
 	if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted"; exit 1; fi; \
 	echo "== go vet"; go vet ./...; \
 	echo "== go test (SCRIBE_E2E=1)"; SCRIBE_E2E=1 go test -count=1 ./...; \
-	echo "== shellcheck"; shellcheck actions/launch.sh scripts/dev-env.sh .ci/run; \
+	echo "== shellcheck"; shellcheck launcher/launch.sh scripts/dev-env.sh .ci/run; \
 	echo "== actionlint"; actionlint -color=false && echo "actionlint: .github/workflows clean"
 
 build:

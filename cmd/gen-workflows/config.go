@@ -11,7 +11,7 @@ import (
 	"github.com/agnivade/levenshtein"
 	"gopkg.in/yaml.v3"
 
-	"github.com/infinite-scribe/scribe-actions/actions/build"
+	"github.com/infinite-scribe/scribe-actions/internal/platform"
 )
 
 // Config is scribe.yaml: the registry and image, the defaults every service shares, and the services.
@@ -183,7 +183,7 @@ func (c *Config) validate() error {
 		return c.errorf(c.line("services"), "no services: add at least one under services:")
 	}
 	for _, p := range c.Platforms {
-		if err := build.CheckPlatform(p); err != nil {
+		if err := platform.Check(p); err != nil {
 			return c.errorf(c.line("platforms"), "platform %q %v", p, err)
 		}
 	}
@@ -207,7 +207,7 @@ func (c *Config) validate() error {
 			return c.errorf(s.line, "service %q has no paths: list the paths whose changes trigger its workflow", s.Name)
 		}
 		for _, p := range s.Platforms {
-			if err := build.CheckPlatform(p); err != nil {
+			if err := platform.Check(p); err != nil {
 				return c.errorf(s.line, "service %q: platform %q %v", s.Name, p, err)
 			}
 		}

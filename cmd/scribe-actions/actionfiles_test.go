@@ -13,7 +13,7 @@ import (
 	"github.com/infinite-scribe/scribe-actions/internal/actionio"
 )
 
-var update = flag.Bool("update", false, "rewrite actions/*/action.yml from the Go definitions")
+var update = flag.Bool("update", false, "rewrite <action>/action.yml from the Go definitions")
 
 const header = "Generated from the Go definition of this action; do not edit by hand.\n" +
 	"Regenerate: go test ./cmd/scribe-actions -run TestActionFiles -update"
@@ -26,7 +26,7 @@ const repoRoot = "../.."
 func TestActionFilesMatchGo(t *testing.T) {
 	for _, a := range actions() {
 		spec := a.Spec()
-		path := filepath.Join(repoRoot, "actions", spec.Name, "action.yml")
+		path := filepath.Join(repoRoot, spec.Name, "action.yml")
 		if *update {
 			if err := os.WriteFile(path, actionio.ActionYML(spec, header), 0o644); err != nil {
 				t.Fatal(err)
@@ -103,7 +103,7 @@ func TestActionlintAcceptsAllActions(t *testing.T) {
 	for _, e := range lint(t, "uses-all-actions.yml", content) {
 		t.Errorf("%d:%d: %s [%s]", e.Line, e.Column, e.Message, e.Kind)
 	}
-	for _, want := range []string{"uses: ./\n", "uses: ./actions/build", "uses: ./actions/scan", "uses: ./actions/sign", "uses: ./actions/cleanup"} {
+	for _, want := range []string{"uses: ./\n", "uses: ./build", "uses: ./scan", "uses: ./sign", "uses: ./cleanup"} {
 		if !bytes.Contains(content, []byte(want)) {
 			t.Errorf("the workflow does not use %q", want)
 		}

@@ -7,11 +7,11 @@ import (
 	"os"
 	"os/signal"
 
-	"github.com/infinite-scribe/scribe-actions/actions/build"
-	"github.com/infinite-scribe/scribe-actions/actions/cleanup"
-	"github.com/infinite-scribe/scribe-actions/actions/scan"
-	"github.com/infinite-scribe/scribe-actions/actions/sign"
+	"github.com/infinite-scribe/scribe-actions/build"
+	"github.com/infinite-scribe/scribe-actions/cleanup"
 	"github.com/infinite-scribe/scribe-actions/internal/actionio"
+	"github.com/infinite-scribe/scribe-actions/scan"
+	"github.com/infinite-scribe/scribe-actions/sign"
 )
 
 // version is set at release time with -ldflags "-X main.version=v1.2.3".

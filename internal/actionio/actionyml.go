@@ -35,7 +35,7 @@ func ActionYML(spec *Spec, header string) []byte {
 		fmt.Fprintf(&b, "  %s:\n    description: %s\n    value: ${{ steps.run.outputs.%s }}\n", o.Name, scalar(o.Description), o.Name)
 	}
 	b.WriteString("runs:\n  using: composite\n  steps:\n    - id: run\n      shell: bash\n")
-	fmt.Fprintf(&b, "      run: sh \"$GITHUB_ACTION_PATH/../launch.sh\" %s\n", spec.Name)
+	fmt.Fprintf(&b, "      run: %s\n", launchCommand(spec.Name))
 	b.WriteString("      env:\n")
 	b.WriteString("        SCRIBE_ACTION_REF: ${{ github.action_ref }}\n")
 	b.WriteString("        SCRIBE_ACTION_REPOSITORY: ${{ github.action_repository }}\n")
@@ -45,13 +45,19 @@ func ActionYML(spec *Spec, header string) []byte {
 	return []byte(b.String())
 }
 
-// EnvName is the variable an input reaches the binary through, as go-githubactions reads it:
-// INPUT_ + the name upper-cased, spaces as underscores, hyphens kept.
-func EnvName(input string) string {
-	return "INPUT_" + strings.ToUpper(strings.ReplaceAll(input, " ", "_"))
+// launchCommand is the step's script: the shared launcher, found from the action's own folder.
+func launchCommand(action string) string {
+	return `sh "$GITHUB_ACTION_PATH/../launcher/launch.sh" ` + action
 }
 
-// scalar quotes s as a YAML value nested four spaces deep (a multi-line value becomes an indented block).
+// EnvName is the variable an action.yml passes an input through: INPUT_ + the name upper-cased, with
+// spaces and hyphens as underscores. The runner's own name for JavaScript actions keeps the hyphen
+// (INPUT_TAG-SUFFIX), but dash, the /bin/sh of Debian and Ubuntu runners, drops such variables from the
+// environment of what it runs; an identifier survives every shell. The binary reads both.
+func EnvName(input string) string {
+	return "INPUT_" + strings.ToUpper(strings.NewReplacer(" ", "_", "-", "_").Replace(input))
+}
+
 func scalar(s string) string {
 	out, err := yaml.Marshal(s)
 	if err != nil {
@@ -94,7 +100,7 @@ func CheckActionYML(spec *Spec, content []byte) []string {
 		return diffs
 	}
 	step := f.Runs.Steps[0]
-	if !strings.Contains(step.Run, "launch.sh\" "+spec.Name) {
+	if step.Run != launchCommand(spec.Name) {
 		add("runs: the step does not run the launcher for %q: %q", spec.Name, step.Run)
 	}
 	seen := map[string]bool{}

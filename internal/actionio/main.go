@@ -56,7 +56,7 @@ type Env struct {
 }
 
 // Main runs the action named by args[0] with the rest as flags, and returns the process exit code.
-// Inputs come from flags first, then INPUT_<NAME> variables, then defaults. Every bad input is reported,
+// Inputs come from flags first, then INPUT_<NAME> variables (hyphens kept or as underscores), then defaults. Every bad input is reported,
 // each on one line naming it, and nothing runs when any is bad.
 func Main(ctx context.Context, prog, version string, actions []Action, args []string, env Env) int {
 	byName := map[string]Action{}
@@ -105,10 +105,14 @@ func Main(ctx context.Context, prog, version string, actions []Action, args []st
 	}
 
 	bad := 0
+	resolved := map[string]string{}
 	for _, in := range spec.Inputs {
 		text, ok := given[in.Name]
 		if !ok {
-			text = step.Action.GetInput(in.Name)
+			text = step.Action.GetInput(in.Name) // INPUT_TAG-SUFFIX, the runner's name
+		}
+		if !ok && text == "" {
+			text = strings.TrimSpace(env.Getenv(EnvName(in.Name))) // INPUT_TAG_SUFFIX, what action.yml passes
 		}
 		if text == "" {
 			text = in.Default
@@ -116,6 +120,7 @@ func Main(ctx context.Context, prog, version string, actions []Action, args []st
 		if in.secret {
 			step.mask(text)
 		}
+		resolved[in.Name] = text
 		if text == "" {
 			if in.required {
 				step.errorf("input "+in.Name, "input %q is required and was not given (%s)", in.Name, in.Description)
@@ -130,6 +135,13 @@ func Main(ctx context.Context, prog, version string, actions []Action, args []st
 	}
 	if bad > 0 {
 		return ExitFail
+	}
+	for _, in := range spec.Inputs {
+		text := resolved[in.Name]
+		if in.secret && text != "" {
+			text = "***"
+		}
+		step.Debugf("input %s=%q", in.Name, text)
 	}
 	if err := run(ctx, step); err != nil {
 		step.errorf("", "%s: %v", spec.Name, err)

@@ -215,3 +215,14 @@ func TestSetOutputRefusesUndeclared(t *testing.T) {
 		t.Error("an undeclared output was accepted")
 	}
 }
+
+// An input reaches the binary under the runner's name (INPUT_TAG-SUFFIX) or the one action.yml passes
+// through every shell (INPUT_TAG_SUFFIX).
+func TestMainReadsBothInputNames(t *testing.T) {
+	for env, want := range map[string]string{"INPUT_TAG-SUFFIX": "prod", "INPUT_TAG_SUFFIX": "dev"} {
+		code, _, stderr, in := runDemo(t, map[string]string{"INPUT_NAME": "a", env: want})
+		if code != ExitOK || in.Suffix != want {
+			t.Errorf("%s=%s: exit %d, got %+v, %s", env, want, code, in, stderr)
+		}
+	}
+}

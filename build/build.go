@@ -6,6 +6,7 @@ import (
 	"context"
 
 	"github.com/infinite-scribe/scribe-actions/internal/actionio"
+	"github.com/infinite-scribe/scribe-actions/internal/platform"
 )
 
 // Inputs are the build action's inputs. Names shared with docker/build-push-action and docker/metadata-action
@@ -56,7 +57,7 @@ func Spec(in *Inputs) *actionio.Spec {
 		"Add a deployment tag: dev, staging, prod, or manual (becomes manual-<run number>).")
 	s.String(&in.Context, "context", ".", "Build context directory.")
 	s.String(&in.File, "file", "", "Path to the Dockerfile (default: <context>/Dockerfile).")
-	s.List(&in.Platforms, "platforms", "", "Target platforms, e.g. linux/amd64,linux/arm64 (default: the builder's own).").Check(CheckPlatform)
+	s.List(&in.Platforms, "platforms", "", "Target platforms, e.g. linux/amd64,linux/arm64 (default: the builder's own).").Check(platform.Check)
 	s.Bool(&in.Push, "push", false, "Push the image to its registry.")
 	s.Bool(&in.Load, "load", false, "Load the single-platform image into the local docker engine.")
 	s.String(&in.Builder, "builder", "", "Name of the buildx builder to use (created when the current one cannot build the platforms).")

@@ -54,7 +54,7 @@ case $ref in
 v[0-9]*) ;;
 *)
 	if ! printf '%s' "$ref" | grep -Eq '^[0-9a-f]{40}$'; then
-		src=$(cd "$root" && find go.mod go.sum cmd internal actions templates -type f \
+		src=$(cd "$root" && find go.mod go.sum cmd internal build scan sign cleanup templates launcher -type f \
 			! -path '*/testdata/*' ! -name '*_test.go' 2>/dev/null | LC_ALL=C sort | xargs cat | cksum | cut -d' ' -f1)
 		key=$ref-$src
 	fi

@@ -1,4 +1,5 @@
-package build
+// Package platform checks the os/arch[/variant] platforms users name, before buildx or a workflow sees them.
+package platform
 
 import (
 	"fmt"
@@ -11,9 +12,9 @@ var (
 	knownArch = []string{"amd64", "arm64", "arm", "386", "ppc64le", "s390x", "riscv64", "mips64le", "loong64"}
 )
 
-// CheckPlatform accepts an os/arch[/variant] platform that buildx can target, such as linux/arm64 or
+// Check accepts an os/arch[/variant] platform that buildx can target, such as linux/arm64 or
 // linux/arm/v7.
-func CheckPlatform(p string) error {
+func Check(p string) error {
 	parts := strings.Split(p, "/")
 	if len(parts) < 2 || len(parts) > 3 {
 		return fmt.Errorf("is not a platform (want os/arch[/variant], e.g. linux/arm64)")

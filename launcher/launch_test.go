@@ -1,4 +1,4 @@
-package actions_test
+package launcher_test
 
 import (
 	"crypto/sha256"
@@ -186,6 +186,11 @@ func TestLauncherBuildsFromSource(t *testing.T) {
 	// The binary it built is the real one: it knows the actions.
 	if code, _, stderr = launch(t, env, "build", "--platforms", "linux/amd65"); code != 1 || !strings.Contains(stderr, `input "platforms"`) {
 		t.Errorf("built binary: exit %d, stderr %q", code, stderr)
+	}
+	// An input with a hyphen in its name gets through the launcher's shell (dash drops INPUT_TAG-SUFFIX).
+	env["INPUT_TAG_SUFFIX"] = "qa"
+	if code, _, stderr = launch(t, env, "build"); code != 1 || !strings.Contains(stderr, `input "tag-suffix": "qa" is not allowed`) {
+		t.Errorf("INPUT_TAG_SUFFIX through the launcher: exit %d, stderr %q", code, stderr)
 	}
 }
 
