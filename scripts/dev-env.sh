@@ -21,6 +21,7 @@ BUILDER=${SCRIBE_BUILDER:-scribe-remote}
 BUILDX_VERSION=v0.38.2
 BUILDKIT_VERSION=v0.29.0
 ACTIONLINT_VERSION=v1.7.12
+ACT_VERSION=v0.2.89
 APT_PACKAGES=(docker-registry qemu-user-static binfmt-support shellcheck)
 
 log() { printf 'dev-env: %s\n' "$*" >&2; }
@@ -95,6 +96,7 @@ tools() {
 		GOFLAGS=-mod=mod go build -o $TOOLS/buildkit-$BUILDKIT_VERSION/buildkitd ./cmd/buildkitd &&
 		GOFLAGS=-mod=mod go build -o $TOOLS/buildkit-$BUILDKIT_VERSION/buildctl ./cmd/buildctl" >/dev/null
 	go_tool actionlint "$ACTIONLINT_VERSION" "GOBIN=$TOOLS/actionlint-$ACTIONLINT_VERSION go install github.com/rhysd/actionlint/cmd/actionlint@$ACTIONLINT_VERSION" >/dev/null
+	go_tool act "$ACT_VERSION" "GOBIN=$TOOLS/act-$ACT_VERSION go install github.com/nektos/act@$ACT_VERSION" >/dev/null
 }
 
 up_docker() {
@@ -196,7 +198,7 @@ print_env() {
 	echo "export SCRIBE_REGISTRY=$REGISTRY"
 	echo "export SCRIBE_BUILDER=$BUILDER"
 	[ -f "$TOOLS/busybox-rootfs-1/.done" ] && echo "export SCRIBE_ROOTFS_DIR=$TOOLS/busybox-rootfs-1"
-	echo "export PATH=$TOOLS/actionlint-$ACTIONLINT_VERSION:$TOOLS/buildkit-$BUILDKIT_VERSION:\$PATH"
+	echo "export PATH=$TOOLS/actionlint-$ACTIONLINT_VERSION:$TOOLS/act-$ACT_VERSION:$TOOLS/buildkit-$BUILDKIT_VERSION:\$PATH"
 }
 
 status() {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"os/exec"
 	"strings"
 
 	"github.com/rhysd/actionlint"
@@ -22,9 +23,14 @@ func (f Finding) String() string {
 	return fmt.Sprintf("%s:%d:%d: %s [%s]", f.Path, f.Line, f.Column, f.Message, f.Kind)
 }
 
-// Validate parses each file as YAML and lints it with the actionlint library; it returns every finding.
+// Validate parses each file as YAML and lints it with the actionlint library (with shellcheck on run:
+// scripts when shellcheck is installed, as the CLI does); it returns every finding.
 func Validate(files []File) ([]Finding, error) {
-	linter, err := actionlint.NewLinter(io.Discard, &actionlint.LinterOptions{})
+	opts := &actionlint.LinterOptions{}
+	if sc, err := exec.LookPath("shellcheck"); err == nil {
+		opts.Shellcheck = sc
+	}
+	linter, err := actionlint.NewLinter(io.Discard, opts)
 	if err != nil {
 		return nil, err
 	}
