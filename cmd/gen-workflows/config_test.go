@@ -100,6 +100,28 @@ func compileSchema(t *testing.T) *jsonschema.Schema {
 	return s
 }
 
+// compileJSONSchema compiles a JSON Schema file.
+func compileJSONSchema(t *testing.T, path string) *jsonschema.Schema {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := jsonschema.NewCompiler()
+	if err := c.AddResource(path, doc); err != nil {
+		t.Fatal(err)
+	}
+	s, err := c.Compile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
 func yamlAsJSON(t *testing.T, data []byte) any {
 	t.Helper()
 	var v any

@@ -27,15 +27,17 @@ const usage = `Usage: gen-workflows <command> [flags]
 Commands:
   render   write one workflow per service of scribe.yaml (and validate-workflows.yml) into .github/workflows
   check    render in memory and fail with a diff when the committed workflows differ
-  drift    audit workflows for action version drift (not implemented yet)
+  drift    audit workflows and composite actions for action version drift
   pin      pin actions to commit SHAs (not implemented yet)
 
 Run 'gen-workflows <command> -h' for its flags.
 `
 
-func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+func main() { os.Exit(runEnv(os.Args[1:], os.Getenv, os.Stdout, os.Stderr)) }
 
-func run(args []string, stdout, stderr io.Writer) int {
+func run(args []string, stdout, stderr io.Writer) int { return runEnv(args, os.Getenv, stdout, stderr) }
+
+func runEnv(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		fmt.Fprint(stdout, usage)
 		return exitOK
@@ -43,7 +45,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "render", "check":
 		return renderCommand(args[0], args[1:], stdout, stderr)
-	case "drift", "pin":
+	case "drift":
+		return driftCommand(args[1:], getenv, stdout, stderr)
+	case "pin":
 		fmt.Fprintf(stderr, "gen-workflows %s: not implemented yet\n", args[0])
 		return exitFail
 	}
