@@ -6,8 +6,10 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 
 	"gopkg.in/yaml.v3"
 
@@ -36,16 +38,14 @@ var versionInComment = regexp.MustCompile(`v?\d+(?:\.\d+){0,2}(?:-[0-9A-Za-z.]+)
 // step uses:, job-level reusable workflows, docker:// images, and local ./ actions, whose own steps are
 // followed. A YAML file that is neither a workflow nor an action is skipped; one that does not parse is an error.
 func FindUses(paths []string) ([]Use, error) {
-	s := &scanner{seen: map[string]bool{}}
+	var files []string
 	for _, p := range paths {
 		info, err := os.Stat(p)
 		if err != nil {
 			return nil, err
 		}
 		if !info.IsDir() {
-			if err := s.file(p, ""); err != nil {
-				return nil, err
-			}
+			files = append(files, p)
 			continue
 		}
 		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
@@ -56,12 +56,42 @@ func FindUses(paths []string) ([]Use, error) {
 				return filepath.SkipDir
 			}
 			if !d.IsDir() && (strings.HasSuffix(path, ".yml") || strings.HasSuffix(path, ".yaml")) {
-				return s.file(path, "")
+				files = append(files, path)
 			}
 			return nil
 		})
 		if err != nil {
 			return nil, err
+		}
+	}
+
+	// Parsing is most of the work: one file per core at a time.
+	found := make([]*scanner, len(files))
+	errs := make([]error, len(files))
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	var wg sync.WaitGroup
+	for i, f := range files {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			found[i] = &scanner{seen: map[string]bool{}}
+			errs[i] = found[i].file(f, "")
+		}()
+	}
+	wg.Wait()
+	s := &scanner{seen: map[string]bool{}}
+	for i := range files {
+		if errs[i] != nil {
+			return nil, errs[i]
+		}
+		s.seen[files[i]] = true
+		s.uses = append(s.uses, found[i].uses...)
+	}
+	// Then follow local actions into their own steps, each once.
+	for i := range files {
+		for _, l := range found[i].locals {
+			s.local(l.from, l.rel, "")
 		}
 	}
 	sort.SliceStable(s.uses, func(i, j int) bool {
@@ -75,9 +105,13 @@ func FindUses(paths []string) ([]Use, error) {
 }
 
 type scanner struct {
-	uses []Use
-	seen map[string]bool
+	uses   []Use
+	seen   map[string]bool
+	locals []localUse // found while parsing concurrently, followed afterwards
+	follow bool
 }
+
+type localUse struct{ from, rel string }
 
 func (s *scanner) file(path, via string) error {
 	if s.seen[path] {
@@ -142,12 +176,17 @@ func (s *scanner) add(path string, n *yaml.Node, kind, via string) {
 	}
 	s.uses = append(s.uses, u)
 	if u.Kind == "local" && kind == "action" {
-		s.local(path, n.Value, via)
+		if s.follow {
+			s.local(path, n.Value, via)
+		} else {
+			s.locals = append(s.locals, localUse{path, n.Value})
+		}
 	}
 }
 
 // local follows a ./ action into its action.yml, found from the repository root above the file.
 func (s *scanner) local(from, rel, via string) {
+	s.follow = true
 	if via == "" {
 		via = from
 	}
