@@ -155,6 +155,12 @@ func (a *Auditor) commit(ctx context.Context, r actionref.Ref, ref string) (comm
 
 // tagsAt lists the tags of a repository that point to a commit.
 func (a *Auditor) tagsAt(ctx context.Context, r actionref.Ref, sha string) ([]string, error) {
+	all, err := a.tags(ctx, r)
+	return all[sha], err
+}
+
+// tags lists every tag of a repository by the commit it points to (the tags API gives peeled commits).
+func (a *Auditor) tags(ctx context.Context, r actionref.Ref) (map[string][]string, error) {
 	v, err := a.once("tags "+r.Repository(), func() (any, error) {
 		bySHA := map[string][]string{}
 		opts := &gh.ListOptions{PerPage: 100}
@@ -175,7 +181,7 @@ func (a *Auditor) tagsAt(ctx context.Context, r actionref.Ref, sha string) ([]st
 	if err != nil {
 		return nil, err
 	}
-	return v.(map[string][]string)[sha], nil
+	return v.(map[string][]string), nil
 }
 
 type release struct {

@@ -28,7 +28,7 @@ Commands:
   render   write one workflow per service of scribe.yaml (and validate-workflows.yml) into .github/workflows
   check    render in memory and fail with a diff when the committed workflows differ
   drift    audit workflows and composite actions for action version drift
-  pin      pin actions to commit SHAs (not implemented yet)
+  pin      pin every action to a full commit SHA with its version comment, and update the lock file
 
 Run 'gen-workflows <command> -h' for its flags.
 `
@@ -48,8 +48,7 @@ func runEnv(args []string, getenv func(string) string, stdout, stderr io.Writer)
 	case "drift":
 		return driftCommand(args[1:], getenv, stdout, stderr)
 	case "pin":
-		fmt.Fprintf(stderr, "gen-workflows %s: not implemented yet\n", args[0])
-		return exitFail
+		return pinCommand(args[1:], getenv, stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "gen-workflows: unknown command %q\n%s", args[0], usage)
 	return exitUsage

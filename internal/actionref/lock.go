@@ -88,3 +88,24 @@ func (l *Lock) Repositories() []string {
 	sort.Strings(names)
 	return names
 }
+
+// Set pins a repository.
+func (l *Lock) Set(repository string, p Pin) {
+	if l.Pins == nil {
+		l.Pins = map[string]Pin{}
+	}
+	l.Pins[repository] = p
+}
+
+// Marshal writes the lock file, repositories sorted, with a header saying what it is.
+func (l *Lock) Marshal() []byte {
+	var b strings.Builder
+	b.WriteString("# Action pins: the release of each action repository and the commit its tag points to.\n")
+	b.WriteString("# Written by gen-workflows pin; gen-workflows render pins every uses: from it.\n")
+	b.WriteString("actions:\n")
+	for _, repo := range l.Repositories() {
+		p := l.Pins[repo]
+		fmt.Fprintf(&b, "  %s:\n    version: %s\n    sha: %s\n", repo, p.Version, p.SHA)
+	}
+	return []byte(b.String())
+}
