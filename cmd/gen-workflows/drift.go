@@ -56,6 +56,28 @@ type Report struct {
 	NotChecked map[string]int
 	// Versions counts, per action, the refs in use (as written, with their comment) and how many references use each.
 	Versions map[string]map[string]int
+	// Repositories counts, in an org audit, per action and ref, how many repositories use it.
+	Repositories map[string]map[string]int
+}
+
+// countRepositories fills Repositories: for each action and ref in use, the number of repositories using it.
+func (rep *Report) countRepositories(uses []Use, repoOf func(file string) string) {
+	seen := map[[3]string]bool{}
+	rep.Repositories = map[string]map[string]int{}
+	for _, u := range uses {
+		if u.Kind != "action" && u.Kind != "workflow" || u.Ref.Owner == "" {
+			continue
+		}
+		k := [3]string{u.Ref.Action(), variant(u), repoOf(u.File)}
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		if rep.Repositories[k[0]] == nil {
+			rep.Repositories[k[0]] = map[string]int{}
+		}
+		rep.Repositories[k[0]][k[1]]++
+	}
 }
 
 //go:embed deprecations.yaml

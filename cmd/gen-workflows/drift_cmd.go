@@ -10,7 +10,10 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
+
+	gh "github.com/google/go-github/v62/github"
 
 	"github.com/infinite-scribe/scribe-actions/internal/actionref"
 	"github.com/infinite-scribe/scribe-actions/internal/github"
@@ -29,6 +32,8 @@ func driftCommand(args []string, getenv func(string) string, stdout, stderr io.W
 	lockPath := fl.String("lock", "actions.lock.yaml", "lock file consulted offline (the embedded default when missing)")
 	concurrency := fl.Int("concurrency", 8, "API requests at once")
 	maxWait := fl.Duration("max-wait", time.Minute, "longest wait for a rate-limit reset before giving up")
+	org := fl.String("org", "", "audit every repository of this organisation (its .github/workflows, through the API)")
+	reposFile := fl.String("repos", "", "audit the repositories listed in this file, one owner/repo a line")
 	if err := fl.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
@@ -43,16 +48,6 @@ func driftCommand(args []string, getenv func(string) string, stdout, stderr io.W
 		fmt.Fprintf(stderr, "gen-workflows drift: --fail-on %q is not one of error, warning, note, none\n", *failOn)
 		return exitUsage
 	}
-	paths := fl.Args()
-	if len(paths) == 0 {
-		paths = []string{filepath.Join(".github", "workflows")}
-	}
-	uses, err := FindUses(paths)
-	if err != nil {
-		fmt.Fprintf(stderr, "gen-workflows drift: %v\n", err)
-		return exitFail
-	}
-
 	if *apiURL == "" {
 		*apiURL = getenv("GITHUB_API_URL")
 	}
@@ -66,6 +61,39 @@ func driftCommand(args []string, getenv func(string) string, stdout, stderr io.W
 	if err != nil {
 		fmt.Fprintf(stderr, "gen-workflows drift: --api-url: %v\n", err)
 		return exitUsage
+	}
+	ctx := context.Background()
+	fail := func(err error) int {
+		fmt.Fprintf(stderr, "gen-workflows drift: %v\n", err)
+		return exitFail
+	}
+	paths := fl.Args()
+	remote := ""
+	if *org != "" || *reposFile != "" {
+		if *offline {
+			fmt.Fprintln(stderr, "gen-workflows drift: --org and --repos read repositories through the API: not with --offline")
+			return exitUsage
+		}
+		repos, err := reposToAudit(ctx, client, *org, *reposFile)
+		if err != nil {
+			return fail(err)
+		}
+		if remote, err = os.MkdirTemp("", "scribe-drift-"); err != nil {
+			return fail(err)
+		}
+		defer os.RemoveAll(remote)
+		if err := fetchWorkflows(ctx, client, repos, remote, *concurrency); err != nil {
+			return fail(err)
+		}
+		fmt.Fprintf(stderr, "gen-workflows drift: read the workflows of %d repositories\n", len(repos))
+		paths = []string{remote}
+	}
+	if len(paths) == 0 {
+		paths = []string{filepath.Join(".github", "workflows")}
+	}
+	uses, err := FindUses(paths)
+	if err != nil {
+		return fail(err)
 	}
 	lockData, err := os.ReadFile(*lockPath)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -85,10 +113,13 @@ func driftCommand(args []string, getenv func(string) string, stdout, stderr io.W
 		return exitFail
 	}
 	a := &Auditor{Client: client, Lock: lock, Catalogue: cat, Now: time.Now(), Concurrency: *concurrency}
-	rep, err := a.Audit(context.Background(), uses)
+	rep, err := a.Audit(ctx, uses)
 	if err != nil {
-		fmt.Fprintf(stderr, "gen-workflows drift: %v\n", err)
-		return exitFail
+		return fail(err)
+	}
+	if remote != "" {
+		rep.countRepositories(uses, func(file string) string { return repositoryOf(remote, file) })
+		remoteNames(remote, rep)
 	}
 	if err := rep.write(stdout, *format); err != nil {
 		fmt.Fprintf(stderr, "gen-workflows drift: %v\n", err)
@@ -110,4 +141,27 @@ func driftCommand(args []string, getenv func(string) string, stdout, stderr io.W
 		}
 	}
 	return exitOK
+}
+
+// reposToAudit lists the repositories of --org, or reads them from --repos.
+func reposToAudit(ctx context.Context, c *gh.Client, org, file string) ([]string, error) {
+	if org != "" {
+		return listOrgRepos(ctx, c, org)
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	var repos []string
+	for i, line := range strings.Split(string(data), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		if strings.Count(line, "/") != 1 {
+			return nil, fmt.Errorf("%s:%d: %q is not owner/repo", file, i+1, line)
+		}
+		repos = append(repos, line)
+	}
+	return repos, nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -357,4 +358,71 @@ func TestDriftAnnotationsAndFailOn(t *testing.T) {
 func firstLines(s string, n int) string {
 	lines := strings.SplitN(s, "\n", n+1)
 	return strings.Join(lines[:min(n, len(lines))], "\n")
+}
+
+// TestDriftOrgReport audits an organisation through the API: the corpus served as the repositories of one
+// org, its workflow files read through the contents API. The same references are found as in the local
+// files, and the per-action repository counts agree with a count made by reading the files.
+func TestDriftOrgReport(t *testing.T) {
+	api := testenv.NewGitHubAPI(t)
+	dir, _ := corpusFiles(t)
+	repos := api.ServeWorkflows(t, "corpus", dir)
+	local, err := FindUses([]string{dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	code := runEnv([]string{"drift", "--org", "corpus", "--api-url", api.URL, "--cache-dir", t.TempDir(), "--format", "json", "--fail-on", "none"},
+		func(string) string { return "" }, &stdout, &stderr)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	var out struct {
+		References   int                       `json:"references"`
+		Findings     []struct{ File string }   `json:"findings"`
+		Repositories map[string]map[string]int `json:"repositories"`
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &out); err != nil {
+		t.Fatal(err)
+	}
+	if out.References != len(local) {
+		t.Errorf("org audit found %d references, the local files hold %d", out.References, len(local))
+	}
+	if !strings.Contains(stderr.String(), "read the workflows of "+strconv.Itoa(len(repos))+" repositories") {
+		t.Errorf("stderr: %s", stderr.String())
+	}
+	// Independent count: repositories whose files mention actions/checkout@.
+	usersOf := func(action string) int {
+		n := 0
+		for _, r := range repos {
+			files, _ := filepath.Glob(filepath.Join(dir, strings.Replace(r, "/", "__", 1), "*"))
+			for _, f := range files {
+				if data, _ := os.ReadFile(f); bytes.Contains(data, []byte("uses: "+action+"@")) {
+					n++
+					break
+				}
+			}
+		}
+		return n
+	}
+	for _, action := range []string{"actions/checkout", "github/codeql-action/upload-sarif", "docker/build-push-action"} {
+		want := usersOf(action)
+		// A repository using two refs of an action counts under each: at least want, at most the sum.
+		sum := 0
+		for _, n := range out.Repositories[action] {
+			sum += n
+		}
+		refs := 0
+		for _, u := range local {
+			if u.Ref.Action() == action {
+				refs++
+			}
+		}
+		if want == 0 || sum < want || sum > refs {
+			t.Errorf("%s: %d repository uses in the report; %d repositories and %d references use it", action, sum, want, refs)
+		}
+	}
+	if len(out.Findings) == 0 || !strings.Contains(out.Findings[0].File, "/.github/workflows/") {
+		t.Errorf("findings are not named by repository: %+v", out.Findings[:min(1, len(out.Findings))])
+	}
 }

@@ -44,6 +44,16 @@ func (rep *Report) write(w io.Writer, format string) error {
 	for _, d := range rep.Drifts {
 		fmt.Fprintln(w, d.String())
 	}
+	if len(rep.Repositories) > 0 {
+		fmt.Fprintln(w, "\naction refs in use (repositories)")
+		for _, a := range sortedKeys(rep.Repositories) {
+			var vs []string
+			for _, v := range sortedKeys(rep.Repositories[a]) {
+				vs = append(vs, fmt.Sprintf("%s (%d)", v, rep.Repositories[a][v]))
+			}
+			fmt.Fprintf(w, "  %s: %s\n", a, strings.Join(vs, ", "))
+		}
+	}
 	fmt.Fprintln(w, rep.summary())
 	return nil
 }
@@ -100,12 +110,14 @@ func (rep *Report) writeJSON(w io.Writer) error {
 		Message  string `json:"message"`
 	}
 	out := struct {
-		References int                       `json:"references"`
-		Findings   []finding                 `json:"findings"`
-		Counts     map[string]int            `json:"counts"`
-		NotChecked map[string]int            `json:"not_checked"`
-		Versions   map[string]map[string]int `json:"versions"`
-	}{References: rep.References, Findings: []finding{}, Counts: rep.counts(), NotChecked: rep.NotChecked, Versions: rep.Versions}
+		References   int                       `json:"references"`
+		Findings     []finding                 `json:"findings"`
+		Counts       map[string]int            `json:"counts"`
+		NotChecked   map[string]int            `json:"not_checked"`
+		Versions     map[string]map[string]int `json:"versions"`
+		Repositories map[string]map[string]int `json:"repositories,omitempty"`
+	}{References: rep.References, Findings: []finding{}, Counts: rep.counts(), NotChecked: rep.NotChecked, Versions: rep.Versions,
+		Repositories: rep.Repositories}
 	for _, d := range rep.Drifts {
 		out.Findings = append(out.Findings, finding{d.Use.File, d.Use.Line, d.Use.Col, d.Use.Value, d.Kind, d.Severity, d.Message})
 	}

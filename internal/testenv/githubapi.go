@@ -35,6 +35,8 @@ type GitHubAPI struct {
 
 	mu       sync.Mutex
 	repos    map[string]*fixtureRepo
+	orgs     map[string][]string          // org -> repositories (owner/name) with workflows to serve
+	hosted   map[string]map[string][]byte // repository -> workflow file name -> content
 	requests map[string]int // path -> count, 304s included
 	used     int
 	total    int
@@ -61,7 +63,8 @@ type fixtureRepo struct {
 // NewGitHubAPI starts the API with every repository of shared/fixtures/action-refs.
 func NewGitHubAPI(t testing.TB) *GitHubAPI {
 	t.Helper()
-	api := &GitHubAPI{Budget: 5000, repos: map[string]*fixtureRepo{}, requests: map[string]int{}, examples: map[string]map[string]any{}}
+	api := &GitHubAPI{Budget: 5000, repos: map[string]*fixtureRepo{}, requests: map[string]int{}, examples: map[string]map[string]any{},
+		orgs: map[string][]string{}, hosted: map[string]map[string][]byte{}}
 	files, _ := filepath.Glob(filepath.Join(Shared(t, "fixtures", "action-refs"), "*.json"))
 	for _, f := range files {
 		var r fixtureRepo
@@ -112,6 +115,103 @@ func (a *GitHubAPI) Repo(name string) (tags, branches []fixtureTag, ok bool) {
 	return r.Tags, r.Branches, true
 }
 
+// ServeWorkflows serves a folder laid out as <owner>__<repo>/<workflow files> (as shared/corpus/workflows is) as
+// the repositories of org: GET /orgs/{org}/repos lists them, and the contents API serves their
+// .github/workflows folder and files. It returns the repositories, sorted.
+func (a *GitHubAPI) ServeWorkflows(t testing.TB, org, dir string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, e := range entries {
+		owner, name, ok := strings.Cut(e.Name(), "__")
+		if !e.IsDir() || !ok {
+			continue
+		}
+		repo := owner + "/" + name
+		files, _ := os.ReadDir(filepath.Join(dir, e.Name()))
+		a.hosted[strings.ToLower(repo)] = map[string][]byte{}
+		for _, f := range files {
+			data, err := os.ReadFile(filepath.Join(dir, e.Name(), f.Name()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			a.hosted[strings.ToLower(repo)][f.Name()] = data
+		}
+		a.orgs[org] = append(a.orgs[org], repo)
+	}
+	sort.Strings(a.orgs[org])
+	return a.orgs[org]
+}
+
+var orgRepos = regexp.MustCompile(`^/orgs/([^/]+)/repos$`)
+
+var workflowsPath = regexp.MustCompile(`^/repos/([^/]+)/([^/]+)/contents/\.github/workflows(?:/([^/]+))?$`)
+
+// hostedAnswer serves the org listing and workflow contents of ServeWorkflows.
+func (a *GitHubAPI) hostedAnswer(r *http.Request) (int, any, bool) {
+	if m := orgRepos.FindStringSubmatch(r.URL.Path); m != nil {
+		repos, ok := a.orgs[m[1]]
+		if !ok {
+			return http.StatusNotFound, map[string]any{"message": "Not Found"}, true
+		}
+		per, _ := strconv.Atoi(r.URL.Query().Get("per_page"))
+		if per <= 0 {
+			per = 30
+		}
+		page := max(1, atoi(r.URL.Query().Get("page")))
+		items := []any{}
+		for i := (page - 1) * per; i < len(repos) && i < page*per; i++ {
+			owner, name, _ := strings.Cut(repos[i], "/")
+			items = append(items, map[string]any{"id": i + 1, "name": name, "full_name": repos[i], "private": false,
+				"owner": map[string]any{"login": owner}, "default_branch": "main"})
+		}
+		link := ""
+		if page*per < len(repos) {
+			link = fmt.Sprintf(`<%s/orgs/%s/repos?per_page=%d&page=%d>; rel="next"`, a.URL, m[1], per, page+1)
+		}
+		return http.StatusOK, paged{items: items, link: link}, true
+	}
+	m := workflowsPath.FindStringSubmatch(r.URL.Path)
+	if m == nil {
+		return 0, nil, false
+	}
+	files, ok := a.hosted[strings.ToLower(m[1]+"/"+m[2])]
+	if !ok {
+		return 0, nil, false
+	}
+	if m[3] == "" {
+		var list []any
+		for _, name := range sortedNames(files) {
+			list = append(list, map[string]any{"type": "file", "name": name, "path": ".github/workflows/" + name, "size": len(files[name])})
+		}
+		return http.StatusOK, list, true
+	}
+	data, ok := files[m[3]]
+	if !ok {
+		return http.StatusNotFound, map[string]any{"message": "Not Found"}, true
+	}
+	return http.StatusOK, map[string]any{"type": "file", "encoding": "base64", "name": m[3], "path": ".github/workflows/" + m[3],
+		"size": len(data), "content": base64.StdEncoding.EncodeToString(data)}, true
+}
+
+func sortedNames(m map[string][]byte) []string {
+	var names []string
+	for n := range m {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+func atoi(s string) int {
+	n, _ := strconv.Atoi(s)
+	return n
+}
+
 var repoPath = regexp.MustCompile(`^/repos/([^/]+)/([^/]+)/(commits|releases/latest|tags|contents)(?:/(.*))?$`)
 
 func (a *GitHubAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -132,17 +232,20 @@ func (a *GitHubAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	a.mu.Lock()
 	w.Header().Set("X-RateLimit-Remaining", strconv.Itoa(a.Budget-a.used))
 	a.mu.Unlock()
-	m := repoPath.FindStringSubmatch(r.URL.Path)
-	if m == nil || r.Method != http.MethodGet {
-		writeJSON(w, http.StatusNotFound, map[string]any{"message": "Not Found"})
-		return
+	status, body, hosted := a.hostedAnswer(r)
+	if !hosted {
+		m := repoPath.FindStringSubmatch(r.URL.Path)
+		if m == nil || r.Method != http.MethodGet {
+			writeJSON(w, http.StatusNotFound, map[string]any{"message": "Not Found"})
+			return
+		}
+		repo, ok := a.repos[strings.ToLower(m[1]+"/"+m[2])]
+		if !ok {
+			writeJSON(w, http.StatusNotFound, map[string]any{"message": "Not Found", "documentation_url": "https://docs.github.com/rest"})
+			return
+		}
+		status, body = a.answer(repo, m[3], m[4], r)
 	}
-	repo, ok := a.repos[strings.ToLower(m[1]+"/"+m[2])]
-	if !ok {
-		writeJSON(w, http.StatusNotFound, map[string]any{"message": "Not Found", "documentation_url": "https://docs.github.com/rest"})
-		return
-	}
-	status, body := a.answer(repo, m[3], m[4], r)
 	data, _ := json.MarshalIndent(body, "", "  ")
 	sum := sha256.Sum256(data)
 	etag := `W/"` + hex.EncodeToString(sum[:16]) + `"`
