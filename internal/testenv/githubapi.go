@@ -37,7 +37,7 @@ type GitHubAPI struct {
 	repos    map[string]*fixtureRepo
 	orgs     map[string][]string          // org -> repositories (owner/name) with workflows to serve
 	hosted   map[string]map[string][]byte // repository -> workflow file name -> content
-	requests map[string]int // path -> count, 304s included
+	requests map[string]int               // path -> count, 304s included
 	used     int
 	total    int
 	notMod   int
