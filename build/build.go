@@ -3,7 +3,7 @@
 package build
 
 import (
-	"context"
+	"time"
 
 	"github.com/infinite-scribe/scribe-actions/internal/actionio"
 	"github.com/infinite-scribe/scribe-actions/internal/platform"
@@ -40,6 +40,9 @@ type Inputs struct {
 	SmokeTest    bool
 	SmokeURL     string
 	SmokeStatus  int
+	SmokeTimeout time.Duration
+	BudgetsFile  string
+	Verbose      bool
 }
 
 // Spec declares the build action's inputs and outputs, bound to in.
@@ -50,7 +53,7 @@ func Spec(in *Inputs) *actionio.Spec {
 	}
 	s.List(&in.Images, "images", "", "Image names to tag, one per line (registry/owner/name).")
 	s.List(&in.Tags, "tags", "type=schedule\ntype=ref,event=branch\ntype=ref,event=tag\ntype=ref,event=pr",
-		"Tag rules in docker/metadata-action's language, one per line.").LinesOnly()
+		"Tag rules in docker/metadata-action's language, one per line.").LinesOnly().Check(CheckTagRule)
 	s.List(&in.Flavor, "flavor", "", "Global tag flavor, as metadata-action: latest=auto|true|false, prefix=, suffix=.").LinesOnly()
 	s.Map(&in.Labels, "labels", "", "Extra image labels, key=value, one per line.").LinesOnly()
 	s.Enum(&in.TagSuffix, "tag-suffix", "", []string{"dev", "staging", "prod", "manual"},
@@ -76,8 +79,11 @@ func Spec(in *Inputs) *actionio.Spec {
 	s.Bytes(&in.MaxSize, "max-size", "", "Fail when any platform's image is larger than this (e.g. 500MB).")
 	s.Bytes(&in.MaxWaste, "max-waste", "", "Fail when layer waste (bytes the final filesystem does not need) exceeds this.")
 	s.Bool(&in.SmokeTest, "smoke-test", false, "Run the built image and wait for its HEALTHCHECK or smoke-url.")
-	s.String(&in.SmokeURL, "smoke-url", "", "URL to probe inside the smoke-test container, e.g. http://localhost:8000/health.")
-	s.Int(&in.SmokeStatus, "smoke-expect-status", 200, "HTTP status the smoke-url must answer.")
+	s.String(&in.SmokeURL, "smoke-url", "", "URL the smoke test probes, as seen from inside the container (its port is published), e.g. http://localhost:8000/health.")
+	s.Int(&in.SmokeStatus, "smoke-expect-status", 200, "HTTP status the smoke-url must answer (503 is fine for an API whose database is not there).")
+	s.Duration(&in.SmokeTimeout, "smoke-timeout", "60s", "How long the smoke test waits for the container to be ready.")
+	s.String(&in.BudgetsFile, "budgets-file", ".dive-ci", "dive-style CI rules (lowestEfficiency, highestWastedBytes, highestUserWastedPercent), read when it exists.")
+	s.Bool(&in.Verbose, "verbose", false, "Show the full build output (--progress=plain).")
 
 	s.Output("digest", "Digest of the pushed image (the index for a multi-arch build).")
 	s.Output("image", "The image by digest: name@sha256:....")
@@ -94,8 +100,3 @@ func Spec(in *Inputs) *actionio.Spec {
 
 // Action is the build action as the binary runs it.
 func Action() actionio.Action { return actionio.Define(Spec, Run) }
-
-// Run builds the image.
-func Run(ctx context.Context, s *actionio.Step, in *Inputs) error {
-	return actionio.ErrNotImplemented
-}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"path"
 	"sort"
+	"strconv"
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -18,6 +19,7 @@ import (
 // and rewritten or deleted in a later one. Unlike dive's "wasted bytes", the surviving copy is not counted.
 type Waste struct {
 	Files      int64 // bytes of regular files in all layers
+	Layered    int64 // uncompressed bytes of all layers (tar streams), what docker reports as the image size
 	Wasted     int64 // bytes of copies the final filesystem does not show
 	Efficiency float64
 	Top        []WastedPath // the paths wasting the most, largest first (at most 5)
@@ -78,7 +80,8 @@ func AnalyzeWaste(img v1.Image) (*Waste, error) {
 		if err != nil {
 			return nil, fmt.Errorf("layer %d: %w", i+1, err)
 		}
-		tr := tar.NewReader(rc)
+		counted := &countingReader{r: rc}
+		tr := tar.NewReader(counted)
 		for {
 			hdr, err := tr.Next()
 			if err == io.EOF {
@@ -128,7 +131,9 @@ func AnalyzeWaste(img v1.Image) (*Waste, error) {
 				w.Files += n
 			}
 		}
+		io.Copy(io.Discard, counted) // the tar's end padding counts too
 		rc.Close()
+		w.Layered += counted.n
 		w.Layers = append(w.Layers, lw)
 	}
 	var paths []WastedPath
@@ -169,14 +174,41 @@ func AnalyzeWaste(img v1.Image) (*Waste, error) {
 	return w, nil
 }
 
+// shortCommand is a history entry as the Dockerfile wrote it: BuildKit's "RUN |1 TARGETARCH=amd64 /bin/sh -c
+// chown ..." becomes "RUN chown ...".
 func shortCommand(createdBy string) string {
-	s := strings.TrimSpace(strings.TrimPrefix(createdBy, "/bin/sh -c "))
-	s = strings.TrimPrefix(s, "#(nop) ")
-	if len(s) > 60 {
-		s = s[:57] + "..."
+	s := strings.TrimSuffix(strings.TrimSpace(createdBy), " # buildkit")
+	s = strings.TrimPrefix(s, "/bin/sh -c #(nop) ")
+	if rest, ok := strings.CutPrefix(s, "RUN |"); ok { // build args BuildKit records before the command
+		f := strings.Fields(rest)
+		if n, err := strconv.Atoi(first(f)); err == nil && len(f) > n+1 {
+			s = "RUN " + strings.Join(f[n+1:], " ")
+		}
+	}
+	s = strings.Replace(s, "/bin/sh -c ", "", 1)
+	if len(s) > 80 {
+		s = s[:77] + "..."
 	}
 	if s == "" {
 		return "no history"
 	}
 	return s
+}
+
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+func first(f []string) string {
+	if len(f) == 0 {
+		return ""
+	}
+	return f[0]
 }

@@ -1,0 +1,252 @@
+package build
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/infinite-scribe/scribe-actions/internal/actionio"
+	"github.com/infinite-scribe/scribe-actions/internal/testenv"
+)
+
+// run is one step of the build action on a fake runner: GITHUB_* variables, an event file, the command
+// files, and inputs as INPUT_ variables. It returns the exit code, outputs, summary and log.
+type run struct {
+	code    int
+	outputs map[string]string
+	summary string
+	log     string
+}
+
+func runAction(t *testing.T, inputs map[string]string) run {
+	t.Helper()
+	dir := t.TempDir()
+	event := filepath.Join(dir, "event.json")
+	os.WriteFile(event, []byte(`{"repository":{"default_branch":"main","description":"demo","license":{"spdx_id":"MIT"}}}`), 0o644)
+	env := map[string]string{
+		"GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": filepath.Join(dir, "out"), "GITHUB_STEP_SUMMARY": filepath.Join(dir, "summary"),
+		"GITHUB_EVENT_NAME": "push", "GITHUB_REF": "refs/heads/main", "GITHUB_SHA": "860c1904a1ce19322e91ac35af1ab07466440c37",
+		"GITHUB_REPOSITORY": "acme/app", "GITHUB_SERVER_URL": "https://github.com", "GITHUB_RUN_NUMBER": "7", "GITHUB_EVENT_PATH": event,
+	}
+	for k, v := range inputs {
+		env[actionio.EnvName(k)] = v
+	}
+	var stdout, stderr bytes.Buffer
+	code := actionio.Main(context.Background(), "scribe-actions", "test", []actionio.Action{Action()}, []string{"build"},
+		actionio.Env{Getenv: func(k string) string { return env[k] }, Stdout: &stdout, Stderr: &stderr})
+	out, _ := os.ReadFile(env["GITHUB_OUTPUT"])
+	summary, _ := os.ReadFile(env["GITHUB_STEP_SUMMARY"])
+	return run{code: code, outputs: parseOutputs(string(out)), summary: string(summary), log: stdout.String() + stderr.String()}
+}
+
+// parseOutputs reads GITHUB_OUTPUT's name<<DELIMITER blocks.
+func parseOutputs(s string) map[string]string {
+	out := map[string]string{}
+	lines := strings.Split(s, "\n")
+	for i := 0; i < len(lines); i++ {
+		name, delim, ok := strings.Cut(lines[i], "<<")
+		if !ok {
+			continue
+		}
+		var value []string
+		for i++; i < len(lines) && lines[i] != delim; i++ {
+			value = append(value, lines[i])
+		}
+		out[name] = strings.Join(value, "\n")
+	}
+	return out
+}
+
+// context writes a build context: the busybox root filesystems, a Dockerfile, and files.
+func buildContext(t *testing.T, dockerfile string, files map[string][]byte) string {
+	t.Helper()
+	dir := t.TempDir()
+	for _, arch := range []string{"amd64", "arm64"} {
+		data, err := os.ReadFile(testenv.NeedRootfs(t, arch))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(dir, "rootfs-"+arch+".tar"), data, 0o644)
+	}
+	os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM scratch\nARG TARGETARCH\nADD rootfs-${TARGETARCH}.tar /\nENV PATH=/bin\n"+dockerfile), 0o644)
+	for p, data := range files {
+		os.MkdirAll(filepath.Dir(filepath.Join(dir, p)), 0o755)
+		os.WriteFile(filepath.Join(dir, p), data, 0o644)
+	}
+	return dir
+}
+
+func TestBuildTwoPlatformsPushed(t *testing.T) {
+	docker := testenv.NeedDocker(t)
+	image := testenv.Unique(t, testenv.NeedRegistry(t))
+	dir := buildContext(t, "RUN uname -m > /built-on\n", nil)
+	r := runAction(t, map[string]string{"images": image, "platforms": "linux/amd64,linux/arm64", "push": "true",
+		"builder": docker.Builder, "context": dir, "provenance": "mode=max", "no-cache": "true",
+		"tags": "type=ref,event=branch\ntype=sha", "tag-suffix": "staging"})
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.log)
+	}
+	idx, err := remote.Index(mustRef(t, image+":main"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	digest, _ := idx.Digest()
+	if r.outputs["digest"] != digest.String() || r.outputs["image"] != image+"@"+digest.String() {
+		t.Errorf("digest output %q, the registry's index under :main is %s", r.outputs["digest"], digest)
+	}
+	for _, tag := range []string{"main", "sha-860c190", "staging"} {
+		d, err := remote.Head(mustRef(t, image+":"+tag))
+		if err != nil || d.Digest != digest {
+			t.Errorf("tag %s: %v %v", tag, d, err)
+		}
+	}
+	var plats map[string]string
+	json.Unmarshal([]byte(r.outputs["platform-digests"]), &plats)
+	if len(plats) != 2 || plats["linux/amd64"] == "" || plats["linux/arm64"] == "" {
+		t.Errorf("platform-digests = %s", r.outputs["platform-digests"])
+	}
+	im, _ := idx.IndexManifest()
+	if len(im.Manifests) != 4 || !strings.Contains(r.summary, "2 attestation manifest(s), not platforms") {
+		t.Errorf("the index has %d manifests (2 platforms + 2 attestations expected); summary:\n%s", len(im.Manifests), r.summary)
+	}
+	if !strings.Contains(r.summary, "emulated with QEMU: linux/arm64") || !strings.Contains(r.outputs["labels"], "org.opencontainers.image.revision=860c1904a1ce19322e91ac35af1ab07466440c37") {
+		t.Errorf("summary:\n%s\nlabels: %s", r.summary, r.outputs["labels"])
+	}
+	if !strings.Contains(r.log, "provenance mode=max records every build-arg value") {
+		t.Error("no warning about mode=max")
+	}
+}
+
+func randomBytes(n int) []byte {
+	b := make([]byte, n)
+	rand.Read(b)
+	return b
+}
+
+// The original project's mistake: COPY then RUN chown -R duplicates every copied byte.
+func TestBuildWasteOfChownAfterCopy(t *testing.T) {
+	docker := testenv.NeedDocker(t)
+	reg := testenv.NeedRegistry(t)
+	files := map[string][]byte{"data/big.bin": randomBytes(6 << 20), "data/small.bin": randomBytes(300 << 10), "data/sub/x.txt": []byte("hello\n")}
+	var truth int64
+	for _, f := range files {
+		truth += int64(len(f))
+	}
+	bad := buildContext(t, "COPY data /app/data\nRUN chown -R nobody:nogroup /app\n", files)
+	r := runAction(t, map[string]string{"images": testenv.Unique(t, reg), "platforms": "linux/amd64", "push": "true",
+		"builder": docker.Builder, "context": bad, "max-waste": "1MB"})
+	if r.code != 1 || !strings.Contains(r.log, "over the max-waste budget of 1.0 MB") {
+		t.Fatalf("exit %d, want 1 with the max-waste error\n%s", r.code, r.log)
+	}
+	var wasted int64
+	json.Unmarshal([]byte(r.outputs["waste-bytes"]), &wasted)
+	if diff := float64(wasted-truth) / float64(truth); diff < -0.01 || diff > 0.01 {
+		t.Errorf("waste %d bytes, the duplicated files are %d bytes (%.2f%% off)", wasted, truth, 100*diff)
+	}
+	if !strings.Contains(r.summary, "COPY --chown") || !strings.Contains(r.summary, "chown -R nobody:nogroup /app") {
+		t.Errorf("no chown hint naming the layer:\n%s", r.summary)
+	}
+
+	good := buildContext(t, "COPY --chown=nobody:nogroup data /app/data\n", files)
+	r = runAction(t, map[string]string{"images": testenv.Unique(t, reg), "platforms": "linux/amd64", "push": "true",
+		"builder": docker.Builder, "context": good, "max-waste": "1MB"})
+	if r.code != 0 || r.outputs["waste-bytes"] != "0" {
+		t.Errorf("COPY --chown: exit %d, waste %s\n%s", r.code, r.outputs["waste-bytes"], r.log)
+	}
+}
+
+func TestBuildMaxSizeFailsWithTable(t *testing.T) {
+	docker := testenv.NeedDocker(t)
+	dir := buildContext(t, "COPY big.bin /big.bin\n", map[string][]byte{"big.bin": randomBytes(3 << 20)})
+	r := runAction(t, map[string]string{"images": testenv.Unique(t, testenv.NeedRegistry(t)), "platforms": "linux/amd64,linux/arm64",
+		"push": "true", "builder": docker.Builder, "context": dir, "max-size": "4MB"})
+	if r.code != 1 || !strings.Contains(r.log, "linux/amd64 is 5.") || !strings.Contains(r.log, "over the max-size budget of 4.0 MB") {
+		t.Errorf("exit %d\n%s", r.code, r.log)
+	}
+	if !strings.Contains(r.summary, "| linux/arm64 |") || !strings.Contains(r.summary, "**over 4.0 MB**") {
+		t.Errorf("no table of sizes in the summary:\n%s", r.summary)
+	}
+	if r.outputs["digest"] == "" {
+		t.Error("a build over budget should still say what it pushed")
+	}
+}
+
+func TestBuildSmokeTest(t *testing.T) {
+	docker := testenv.NeedDocker(t)
+	reg := testenv.NeedRegistry(t)
+	serving := buildContext(t, "RUN mkdir -p /www && echo ok > /www/health\n"+
+		"HEALTHCHECK --interval=1s --timeout=1s CMD wget -q -O /dev/null http://127.0.0.1:8000/health || exit 1\n"+
+		`CMD ["httpd", "-f", "-p", "8000", "-h", "/www"]`+"\n", nil)
+	r := runAction(t, map[string]string{"images": testenv.Unique(t, reg), "platforms": "linux/amd64", "push": "true",
+		"builder": docker.Builder, "context": serving, "smoke-test": "true", "smoke-url": "http://localhost:8000/health"})
+	if r.code != 0 || !strings.Contains(r.summary, "Passed: http://localhost:8000/health answered 200") {
+		t.Errorf("serving image: exit %d\n%s\n%s", r.code, r.summary, r.log)
+	}
+	r = runAction(t, map[string]string{"images": testenv.Unique(t, reg), "platforms": "linux/amd64", "push": "true",
+		"builder": docker.Builder, "context": serving, "smoke-test": "true", "smoke-url": "http://localhost:8000/nope", "smoke-expect-status": "503",
+		"smoke-timeout": "3s"})
+	if r.code != 1 || !strings.Contains(r.summary, "it answered 404, want 503") {
+		t.Errorf("wrong status: exit %d\n%s", r.code, r.summary)
+	}
+
+	exiting := buildContext(t, `CMD ["sh", "-c", "echo database unreachable >&2; exit 3"]`+"\n", nil)
+	r = runAction(t, map[string]string{"images": testenv.Unique(t, reg), "platforms": "linux/amd64", "push": "true",
+		"builder": docker.Builder, "context": exiting, "smoke-test": "true"})
+	if r.code != 1 || !strings.Contains(r.summary, "the container exited with code 3") || !strings.Contains(r.summary, "database unreachable") {
+		t.Errorf("exiting image: exit %d\n%s", r.code, r.summary)
+	}
+	if out, _ := docker.Run(context.Background(), "", "ps", "-a", "--filter", "name=scribe-smoke-", "--format", "{{.Names}}"); strings.TrimSpace(out) != "" {
+		t.Errorf("smoke containers left behind: %s", out)
+	}
+}
+
+func TestBuildPushByDigestThenMerge(t *testing.T) {
+	docker := testenv.NeedDocker(t)
+	image := testenv.Unique(t, testenv.NeedRegistry(t))
+	dir := buildContext(t, "RUN uname -m > /built-on\n", nil)
+	var digests []string
+	for _, p := range []string{"linux/amd64", "linux/arm64"} {
+		r := runAction(t, map[string]string{"images": image, "platforms": p, "push-by-digest": "true", "builder": docker.Builder,
+			"context": dir, "provenance": "false"})
+		if r.code != 0 || !strings.HasPrefix(r.outputs["digest"], "sha256:") {
+			t.Fatalf("%s: exit %d, digest %q\n%s", p, r.code, r.outputs["digest"], r.log)
+		}
+		digests = append(digests, r.outputs["digest"])
+	}
+	if _, err := remote.Head(mustRef(t, image+":main")); err == nil {
+		t.Fatal("push-by-digest wrote a tag")
+	}
+	r := runAction(t, map[string]string{"images": image, "merge": strings.Join(digests, ","), "tags": "type=ref,event=branch\ntype=raw,value=v1"})
+	if r.code != 0 {
+		t.Fatalf("merge: exit %d\n%s", r.code, r.log)
+	}
+	for _, tag := range []string{"main", "v1"} {
+		idx, err := remote.Index(mustRef(t, image+":"+tag))
+		if err != nil {
+			t.Fatalf("%s: %v", tag, err)
+		}
+		im, _ := idx.IndexManifest()
+		d, _ := idx.Digest()
+		if len(im.Manifests) != 2 || im.Manifests[0].Digest.String() != digests[0] || im.Manifests[1].Platform.Architecture != "arm64" ||
+			d.String() != r.outputs["digest"] {
+			t.Errorf("%s: %+v, digest %s vs output %s", tag, im.Manifests, d, r.outputs["digest"])
+		}
+	}
+}
+
+func mustRef(t *testing.T, s string) name.Reference {
+	t.Helper()
+	r, err := name.ParseReference(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
