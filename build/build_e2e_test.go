@@ -26,7 +26,7 @@ type run struct {
 	log     string
 }
 
-func runAction(t *testing.T, inputs map[string]string) run {
+func runAction(t testing.TB, inputs map[string]string) run {
 	t.Helper()
 	dir := t.TempDir()
 	event := filepath.Join(dir, "event.json")
@@ -66,7 +66,7 @@ func parseOutputs(s string) map[string]string {
 }
 
 // context writes a build context: the busybox root filesystems, a Dockerfile, and files.
-func buildContext(t *testing.T, dockerfile string, files map[string][]byte) string {
+func buildContext(t testing.TB, dockerfile string, files map[string][]byte) string {
 	t.Helper()
 	dir := t.TempDir()
 	for _, arch := range []string{"amd64", "arm64"} {
@@ -242,7 +242,7 @@ func TestBuildPushByDigestThenMerge(t *testing.T) {
 	}
 }
 
-func mustRef(t *testing.T, s string) name.Reference {
+func mustRef(t testing.TB, s string) name.Reference {
 	t.Helper()
 	r, err := name.ParseReference(s)
 	if err != nil {

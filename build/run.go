@@ -156,6 +156,9 @@ func buildxArgs(in *Inputs, meta *Meta, builder, dir string) ([]string, []string
 		}
 	}
 	for _, c := range in.CacheTo {
+		if !strings.Contains(c, "ignore-error=") {
+			c += ",ignore-error=true" // a cache that cannot be written is a warning, not a failed build
+		}
 		a = append(a, "--cache-to", c)
 	}
 	switch {
