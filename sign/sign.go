@@ -3,8 +3,6 @@
 package sign
 
 import (
-	"context"
-
 	"github.com/infinite-scribe/scribe-actions/internal/actionio"
 )
 
@@ -37,7 +35,7 @@ func Spec(in *Inputs) *actionio.Spec {
 	s.String(&in.KeyPassword, "key-password", "", "Password of the encrypted private key.").Secret()
 	s.Bool(&in.Keyless, "keyless", false, "Sign keyless with the runner's OIDC token, a Fulcio certificate and a Rekor entry.")
 	s.Bool(&in.Recursive, "recursive", true, "For an index, also sign every platform manifest.")
-	s.String(&in.AttestSBOM, "attest-sbom", "", "SBOM file (CycloneDX or SPDX JSON) to attach as an attestation.")
+	s.String(&in.AttestSBOM, "attest-sbom", "", "SBOM file (CycloneDX or SPDX JSON), or a folder of them, to attach as attestations.")
 	s.Bool(&in.AttestProvenance, "attest-provenance", false, "Attach a SLSA provenance v1 attestation built from the GitHub context.")
 	s.Enum(&in.Storage, "storage", "tag", []string{"tag", "referrers"},
 		"Where signatures go: classic .sig/.att tags, or sigstore bundles as OCI 1.1 referrers.")
@@ -55,8 +53,3 @@ func Spec(in *Inputs) *actionio.Spec {
 
 // Action is the sign action as the binary runs it.
 func Action() actionio.Action { return actionio.Define(Spec, Run) }
-
-// Run signs or verifies the image.
-func Run(ctx context.Context, s *actionio.Step, in *Inputs) error {
-	return actionio.ErrNotImplemented
-}
