@@ -22,6 +22,8 @@ BUILDX_VERSION=v0.38.2
 BUILDKIT_VERSION=v0.29.0
 ACTIONLINT_VERSION=v1.7.12
 ACT_VERSION=v0.2.89
+COSIGN2_VERSION=v2.6.5
+COSIGN3_VERSION=v3.1.3
 APT_PACKAGES=(docker-registry qemu-user-static binfmt-support shellcheck)
 
 log() { printf 'dev-env: %s\n' "$*" >&2; }
@@ -97,6 +99,9 @@ tools() {
 		GOFLAGS=-mod=mod go build -o $TOOLS/buildkit-$BUILDKIT_VERSION/buildctl ./cmd/buildctl" >/dev/null
 	go_tool actionlint "$ACTIONLINT_VERSION" "GOBIN=$TOOLS/actionlint-$ACTIONLINT_VERSION go install github.com/rhysd/actionlint/cmd/actionlint@$ACTIONLINT_VERSION" >/dev/null
 	go_tool act "$ACT_VERSION" "GOBIN=$TOOLS/act-$ACT_VERSION go install github.com/nektos/act@$ACT_VERSION" >/dev/null
+	# cosign, both majors: the peers that must accept our signatures (tests only, never shipped)
+	go_tool cosign "$COSIGN2_VERSION" "GOBIN=$TOOLS/cosign-$COSIGN2_VERSION go install github.com/sigstore/cosign/v2/cmd/cosign@$COSIGN2_VERSION" >/dev/null
+	go_tool cosign "$COSIGN3_VERSION" "GOBIN=$TOOLS/cosign-$COSIGN3_VERSION go install github.com/sigstore/cosign/v3/cmd/cosign@$COSIGN3_VERSION" >/dev/null
 }
 
 up_docker() {
@@ -198,6 +203,8 @@ print_env() {
 	echo "export SCRIBE_REGISTRY=$REGISTRY"
 	echo "export SCRIBE_BUILDER=$BUILDER"
 	[ -f "$TOOLS/busybox-rootfs-1/.done" ] && echo "export SCRIBE_ROOTFS_DIR=$TOOLS/busybox-rootfs-1"
+	echo "export SCRIBE_COSIGN_V2=$TOOLS/cosign-$COSIGN2_VERSION/cosign"
+	echo "export SCRIBE_COSIGN_V3=$TOOLS/cosign-$COSIGN3_VERSION/cosign"
 	echo "export PATH=$TOOLS/actionlint-$ACTIONLINT_VERSION:$TOOLS/act-$ACT_VERSION:$TOOLS/buildkit-$BUILDKIT_VERSION:\$PATH"
 }
 

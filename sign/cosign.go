@@ -100,15 +100,17 @@ func writeEntries(ctx context.Context, tag name.Tag, entries []entry) error {
 
 // appendEntry adds an entry to the image at tag without duplicating it and without losing one that another
 // signer wrote meanwhile. Registries have no compare-and-swap, so after pushing, the tag is read again, twice,
-// after pauses longer than a read-push round trip, and the merge redone while this entry, or one seen before,
-// is missing.
+// after pauses of twice the read-push round trip just measured (at least minSettle), and the merge redone
+// while this entry, or one seen before, is missing.
 //
 // ours recognises an entry that already says what e says (the same payload signed by the same key: ECDSA
 // signatures differ each time), so signing twice adds nothing.
-func appendEntry(ctx context.Context, tag name.Tag, e entry, ours func(entry) bool, settle time.Duration) error {
+func appendEntry(ctx context.Context, tag name.Tag, e entry, ours func(entry) bool, minSettle time.Duration) error {
 	seen := map[string]entry{e.key(): e}
 	written, confirmed := false, 0
+	settle := minSettle
 	for attempt := 0; attempt < 10; attempt++ {
+		start := time.Now()
 		current, err := readEntries(ctx, tag)
 		if err != nil {
 			return err
@@ -138,6 +140,7 @@ func appendEntry(ctx context.Context, tag name.Tag, e entry, ours func(entry) bo
 				return err
 			}
 			written, confirmed = true, 0
+			settle = max(minSettle, 2*time.Since(start))
 		}
 		select {
 		case <-time.After(settle):

@@ -20,8 +20,8 @@ import (
 	"github.com/infinite-scribe/scribe-actions/internal/registry"
 )
 
-// settle is how long a writer waits before reading a signature tag back (see appendEntry).
-const settle = 200 * time.Millisecond
+// settle is the shortest wait before a writer reads a signature tag back (see appendEntry).
+const settle = 25 * time.Millisecond
 
 // publicVerifier is the verifier of a signer's own public key.
 func publicVerifier(s signature.Signer) (signature.Verifier, error) {

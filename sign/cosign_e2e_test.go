@@ -1,0 +1,118 @@
+package sign
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/name"
+
+	"github.com/infinite-scribe/scribe-actions/internal/testenv"
+)
+
+// cosignBinary is a real cosign of a major version (scripts/dev-env.sh builds v2.6.5 and v3.1.3).
+func cosignBinary(t *testing.T, major string) string {
+	t.Helper()
+	path := os.Getenv("SCRIBE_COSIGN_" + major)
+	_, err := os.Stat(path)
+	if path == "" {
+		err = os.ErrNotExist
+	}
+	testenv.Need(t, "cosign "+major+" (SCRIBE_COSIGN_"+major+")", err)
+	return path
+}
+
+func cosign(t *testing.T, bin, dir string, args ...string) (string, error) {
+	t.Helper()
+	return cosignB(bin, dir, args...)
+}
+
+func cosignB(bin, dir string, args ...string) (string, error) {
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "COSIGN_PASSWORD=cosign test password", "COSIGN_YES=true")
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+// Keys from `cosign generate-key-pair` v2.6.5; images in the real registry; our signatures and attestations
+// must be what cosign v2 and v3 accept, for the index and every platform.
+func TestCosignAcceptsOurSignatures(t *testing.T) {
+	v2, v3 := cosignBinary(t, "V2"), cosignBinary(t, "V3")
+	reg := testenv.NeedRegistry(t)
+	dir := t.TempDir()
+	if out, err := cosign(t, v2, dir, "generate-key-pair"); err != nil {
+		t.Fatalf("generate-key-pair: %v\n%s", err, out)
+	}
+	key, _ := os.ReadFile(filepath.Join(dir, "cosign.key"))
+	repo := testenv.Unique(t, reg)
+	single := testenv.Push(t, repo+":single", testenv.Image(t, "linux/amd64", testenv.Layer{"a": "1"}))
+	index := testenv.Push(t, repo+":multi", testenv.Index(t, "linux/amd64", "linux/arm64"))
+	sbom := filepath.Join(dir, "app-sbom.cdx.json")
+	os.WriteFile(sbom, []byte(`{"bomFormat":"CycloneDX","specVersion":"1.6","version":1,"metadata":{"component":{"type":"container","name":"app"}},"components":[]}`), 0o644)
+
+	for _, digest := range []string{single.String(), index.String()} {
+		r := runSign(t, map[string]string{"image": repo + "@" + digest, "key": string(key), "key-password": "cosign test password",
+			"attest-sbom": sbom, "attest-provenance": "true"})
+		if r.code != 0 {
+			t.Fatalf("sign: exit %d\n%s", r.code, r.log)
+		}
+	}
+	d, _ := name.NewDigest(repo + "@" + index.String())
+	platforms, err := childDigests(t.Context(), d)
+	if err != nil || len(platforms) != 2 {
+		t.Fatalf("platforms: %v %v", platforms, err)
+	}
+	targets := []string{repo + "@" + single.String(), repo + "@" + index.String()}
+	for _, p := range platforms {
+		targets = append(targets, p.String())
+	}
+	for label, bin := range map[string]string{"cosign v2.6.5": v2, "cosign v3.1.3": v3} {
+		for _, target := range targets {
+			if out, err := cosign(t, bin, dir, "verify", "--key", "cosign.pub", "--insecure-ignore-tlog=true", target); err != nil {
+				t.Errorf("%s verify %s: %v\n%s", label, target, err, out)
+			}
+		}
+		for _, typ := range []string{"cyclonedx", "slsaprovenance1"} {
+			for _, target := range targets[:2] {
+				if out, err := cosign(t, bin, dir, "verify-attestation", "--key", "cosign.pub", "--insecure-ignore-tlog=true", "--type", typ, target); err != nil {
+					t.Errorf("%s verify-attestation --type %s %s: %v\n%s", label, typ, target, err, out)
+				}
+			}
+		}
+	}
+	// And cosign refuses what it should: another key.
+	other := t.TempDir()
+	cosign(t, v2, other, "generate-key-pair")
+	if out, err := cosign(t, v2, dir, "verify", "--key", filepath.Join(other, "cosign.pub"), "--insecure-ignore-tlog=true", targets[0]); err == nil {
+		t.Errorf("cosign accepted our signature with another key:\n%s", out)
+	}
+}
+
+// The other way round: what cosign signs, our verify accepts; v3 in its classic mode too.
+func TestOurVerifyAcceptsCosign(t *testing.T) {
+	v2, v3 := cosignBinary(t, "V2"), cosignBinary(t, "V3")
+	reg := testenv.NeedRegistry(t)
+	dir := t.TempDir()
+	if out, err := cosign(t, v2, dir, "generate-key-pair"); err != nil {
+		t.Fatalf("generate-key-pair: %v\n%s", err, out)
+	}
+	pub, _ := os.ReadFile(filepath.Join(dir, "cosign.pub"))
+	repo := testenv.Unique(t, reg)
+	for label, args := range map[string][]string{
+		"v2": {v2, "sign", "--key", "cosign.key", "--tlog-upload=false"},
+		"v3": {v3, "sign", "--key", "cosign.key", "--tlog-upload=false", "--new-bundle-format=false", "--use-signing-config=false"},
+	} {
+		digest := testenv.Push(t, repo+":"+label, testenv.Image(t, "linux/amd64", testenv.Layer{"who": label}))
+		target := repo + "@" + digest.String()
+		if out, err := cosign(t, args[0], dir, append(args[1:], target)...); err != nil {
+			t.Fatalf("cosign %s sign: %v\n%s", label, err, out)
+		}
+		r := runSign(t, map[string]string{"image": target, "verify": "true", "public-key": string(pub)})
+		if r.code != 0 || !strings.Contains(r.summary, "| `"+digest.String()+"` | 1 |") {
+			t.Errorf("cosign %s signature: exit %d\n%s\n%s", label, r.code, r.log, r.summary)
+		}
+	}
+}
