@@ -3,7 +3,6 @@
 package cleanup
 
 import (
-	"context"
 	"time"
 
 	"github.com/infinite-scribe/scribe-actions/internal/actionio"
@@ -61,8 +60,3 @@ func Spec(in *Inputs) *actionio.Spec {
 
 // Action is the cleanup action as the binary runs it.
 func Action() actionio.Action { return actionio.Define(Spec, Run) }
-
-// Run plans and applies the retention rules.
-func Run(ctx context.Context, s *actionio.Step, in *Inputs) error {
-	return actionio.ErrNotImplemented
-}

@@ -1,0 +1,261 @@
+package cleanup
+
+import (
+	"fmt"
+	"path"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Rules are the retention rules; every field mirrors an input.
+type Rules struct {
+	KeepNTagged, KeepNUntagged int // -1: no limit
+	OlderThan                  time.Duration
+	DeleteTags, ExcludeTags    []string
+	UseRegex                   bool
+	DeleteUntagged             bool
+	DeleteOrphans              bool
+	DeleteGhosts               bool
+	DeletePartials             bool
+	Now                        time.Time
+}
+
+// Decision is what the plan does with one version, and why.
+type Decision struct {
+	Digest string   `json:"digest"`
+	ID     int64    `json:"id,omitempty"`
+	Tags   []string `json:"tags,omitempty"`
+	Kind   Kind     `json:"kind"`
+	Reason string   `json:"reason"`
+}
+
+// Untag removes one tag of an image that keeps its other tags.
+type Untag struct {
+	Digest string `json:"digest"`
+	Tag    string `json:"tag"`
+}
+
+// Plan is what a cleanup will do: deletions in a safe order (referrers, then indexes, then what they list), tags
+// to remove, and what is kept.
+type Plan struct {
+	Delete []Decision `json:"delete"`
+	Untag  []Untag    `json:"untag"`
+	Keep   []Decision `json:"keep"`
+}
+
+type matcher func(string) bool
+
+func compile(patterns []string, regex bool) ([]matcher, error) {
+	var out []matcher
+	for _, p := range patterns {
+		if regex {
+			re, err := regexp.Compile("^(?:" + p + ")$")
+			if err != nil {
+				return nil, fmt.Errorf("tag pattern %q: %w", p, err)
+			}
+			out = append(out, re.MatchString)
+			continue
+		}
+		if _, err := path.Match(p, ""); err != nil {
+			return nil, fmt.Errorf("tag pattern %q: %w", p, err)
+		}
+		out = append(out, func(tag string) bool { ok, _ := path.Match(p, tag); return ok })
+	}
+	return out, nil
+}
+
+func matchesAny(ms []matcher, tag string) bool {
+	for _, m := range ms {
+		if m(tag) {
+			return true
+		}
+	}
+	return false
+}
+
+// userTags are an image's tags other than cosign's schema tags.
+func userTags(n *Node) []string {
+	var out []string
+	for _, t := range n.Tags {
+		if _, _, ok := subjectOfTag(t); !ok {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// MakePlan applies the rules to the graph. It decides about top-level images only; their children and
+// referrers follow them, and nothing reachable from a kept image is ever deleted.
+func MakePlan(g *Graph, r Rules) (*Plan, error) {
+	del, err := compile(r.DeleteTags, r.UseRegex)
+	if err != nil {
+		return nil, err
+	}
+	excl, err := compile(r.ExcludeTags, r.UseRegex)
+	if err != nil {
+		return nil, err
+	}
+	old := func(n *Node) bool { return r.OlderThan == 0 || r.Now.Sub(n.Created) > r.OlderThan }
+	deleteTop := map[string]string{} // digest -> why
+	var untags []Untag
+	tagged, untagged := 0, 0
+	for _, n := range g.topLevel() { // newest first
+		tags := userTags(n)
+		if slicesAny(tags, excl) {
+			continue // exclusion always wins, and what it reaches stays
+		}
+		if len(tags) > 0 {
+			tagged++
+			var hit []string
+			for _, t := range tags {
+				if matchesAny(del, t) {
+					hit = append(hit, t)
+				}
+			}
+			switch {
+			case len(hit) > 0 && len(hit) == len(tags) && old(n):
+				deleteTop[n.Digest] = "its tags match delete-tags: " + strings.Join(hit, ", ")
+			case len(hit) > 0 && old(n):
+				for _, t := range hit {
+					untags = append(untags, Untag{Digest: n.Digest, Tag: t})
+				}
+			case r.KeepNTagged >= 0 && tagged > r.KeepNTagged && old(n):
+				deleteTop[n.Digest] = fmt.Sprintf("tagged, older than the newest %d tagged", r.KeepNTagged)
+			}
+			continue
+		}
+		untagged++
+		switch {
+		case r.KeepNUntagged >= 0 && untagged > r.KeepNUntagged && old(n):
+			deleteTop[n.Digest] = fmt.Sprintf("untagged, older than the newest %d untagged", r.KeepNUntagged)
+		case r.DeleteUntagged && r.KeepNUntagged < 0 && old(n):
+			deleteTop[n.Digest] = "untagged"
+		}
+	}
+	for _, n := range g.Nodes {
+		if n.Kind != KindIndex || len(n.Children) == 0 || deleteTop[n.Digest] != "" || slicesAny(userTags(n), excl) {
+			continue
+		}
+		missing := 0
+		for _, c := range n.Children {
+			if g.Missing[c] {
+				missing++
+			}
+		}
+		switch {
+		case r.DeleteGhosts && missing == len(n.Children):
+			deleteTop[n.Digest] = "a ghost: every manifest it lists is gone"
+		case r.DeletePartials && missing > 0 && missing < len(n.Children):
+			deleteTop[n.Digest] = fmt.Sprintf("partial: %d of the %d manifests it lists are gone", missing, len(n.Children))
+		}
+	}
+
+	referrers := g.referrers()
+	keep, gone := map[string]bool{}, map[string]bool{}
+	for _, n := range g.topLevel() {
+		if deleteTop[n.Digest] == "" {
+			g.reach(n.Digest, keep, referrers)
+		}
+	}
+	for d := range deleteTop {
+		g.reach(d, gone, referrers)
+	}
+	why := map[string]string{}
+	for d := range gone {
+		if keep[d] || g.Nodes[d] == nil {
+			continue
+		}
+		why[d] = deleteTop[d]
+		if why[d] == "" {
+			why[d] = "belongs to a deleted image"
+		}
+	}
+	if r.DeleteOrphans {
+		for _, n := range g.Nodes {
+			if n.Subject != "" && g.Nodes[n.Subject] == nil && !keep[n.Digest] {
+				orphans := map[string]bool{}
+				g.reach(n.Digest, orphans, referrers)
+				for d := range orphans {
+					if !keep[d] && g.Nodes[d] != nil {
+						why[d] = "an orphan: its subject " + short(n.Subject) + " is gone"
+					}
+				}
+			}
+		}
+	}
+
+	p := &Plan{Untag: untags}
+	parents := g.parents()
+	for d, reason := range why {
+		n := g.Nodes[d]
+		p.Delete = append(p.Delete, Decision{Digest: d, ID: n.ID, Tags: n.Tags, Kind: n.Kind, Reason: reason})
+	}
+	for d, n := range g.Nodes {
+		if _, deleted := why[d]; deleted {
+			continue
+		}
+		reason := "no rule matches it"
+		switch {
+		case slicesAny(userTags(n), excl):
+			reason = "excluded by exclude-tags"
+		case keep[d] && (n.Kind == KindImage || n.Kind == KindIndex) && (len(parents[d]) == 0 || len(userTags(n)) > 0):
+			reason = "kept by the rules"
+		case keep[d]:
+			reason = "reachable from a kept image"
+		}
+		p.Keep = append(p.Keep, Decision{Digest: d, ID: n.ID, Tags: n.Tags, Kind: n.Kind, Reason: reason})
+	}
+	order := map[Kind]int{KindSignature: 0, KindAttestation: 0, KindSBOM: 0, KindReferrer: 0, KindIndex: 1, KindImage: 2, KindBuildxAtt: 2}
+	depth := g.depths()
+	sort.Slice(p.Delete, func(i, j int) bool {
+		a, b := p.Delete[i], p.Delete[j]
+		if order[a.Kind] != order[b.Kind] {
+			return order[a.Kind] < order[b.Kind]
+		}
+		if depth[a.Digest] != depth[b.Digest] { // an outer index before a nested one
+			return depth[a.Digest] < depth[b.Digest]
+		}
+		return a.Digest < b.Digest
+	})
+	sort.Slice(p.Keep, func(i, j int) bool { return p.Keep[i].Digest < p.Keep[j].Digest })
+	return p, nil
+}
+
+// depths is how deep each manifest sits under indexes (0 for top-level).
+func (g *Graph) depths() map[string]int {
+	d := map[string]int{}
+	var walk func(digest string, depth int)
+	walk = func(digest string, depth int) {
+		if cur, ok := d[digest]; ok && cur >= depth {
+			return
+		}
+		d[digest] = depth
+		if n := g.Nodes[digest]; n != nil {
+			for _, c := range n.Children {
+				walk(c, depth+1)
+			}
+		}
+	}
+	for _, n := range g.topLevel() {
+		walk(n.Digest, 0)
+	}
+	return d
+}
+
+func slicesAny(tags []string, ms []matcher) bool {
+	for _, t := range tags {
+		if matchesAny(ms, t) {
+			return true
+		}
+	}
+	return false
+}
+
+func short(digest string) string {
+	if len(digest) > 19 {
+		return digest[:19]
+	}
+	return digest
+}
