@@ -1,15 +1,20 @@
 package cleanup
 
 import (
+	"fmt"
 	"io"
 	"log"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	ggcrregistry "github.com/google/go-containerregistry/pkg/registry"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/infinite-scribe/scribe-actions/internal/testenv"
@@ -85,4 +90,43 @@ func mustRepo(t *testing.T, s string) name.Repository {
 		t.Fatal(err)
 	}
 	return r
+}
+
+// Building the graph reads each distinct manifest once, however many indexes share it.
+func TestBuildGraphOneFetchPerDigest(t *testing.T) {
+	gets := map[string]int{}
+	var mu sync.Mutex
+	host := faultyRegistry(t, func(p string) bool {
+		mu.Lock()
+		gets[p]++
+		mu.Unlock()
+		return false
+	}, func(string) bool { return false })
+	shared := testenv.Image(t, "linux/amd64", testenv.Layer{"shared": "1"})
+	for i, tag := range []string{"a", "b", "c"} {
+		idx := mutate.AppendManifests(empty.Index, mutate.IndexAddendum{Add: shared, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: "amd64"}}})
+		idx = mutate.Annotations(idx, map[string]string{"release": tag, "n": fmt.Sprint(i)}).(v1.ImageIndex)
+		testenv.Push(t, host+"/acme/app:"+tag, idx)
+	}
+	repo := mustRepo(t, host+"/acme/app")
+	b := NewOCI(repo)
+	versions, err := b.Versions(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	clear(gets)
+	mu.Unlock()
+	g, err := BuildGraph(t.Context(), b, versions)
+	if err != nil || len(g.Nodes) != 4 {
+		t.Fatalf("%v, %d nodes", err, len(g.Nodes))
+	}
+	for p, n := range gets {
+		if n != 1 {
+			t.Errorf("%s read %d times", p, n)
+		}
+	}
+	if len(gets) != 4 {
+		t.Errorf("%d distinct manifests read, want 4", len(gets))
+	}
 }
