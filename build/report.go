@@ -40,12 +40,6 @@ type platformImage struct {
 	Uncompressed int64  `json:"uncompressed"`
 }
 
-// isAttestation tells buildx's attestation manifests (unknown/unknown) from platform images.
-func isAttestation(d v1.Descriptor) bool {
-	return d.Annotations["vnd.docker.reference.type"] == "attestation-manifest" ||
-		d.Platform != nil && d.Platform.OS == "unknown"
-}
-
 func platformString(p *v1.Platform) string {
 	if p == nil {
 		return ""
@@ -79,7 +73,7 @@ func (r *report) readBack(ctx context.Context, in *Inputs) error {
 			return err
 		}
 		for _, m := range im.Manifests {
-			if isAttestation(m) {
+			if registry.IsAttestationManifest(m) {
 				r.attestations++
 				continue
 			}

@@ -128,7 +128,7 @@ func BuildGraph(ctx context.Context, b Backend, versions []Version) (*Graph, err
 				if err := visit(m.Digest.String(), versionOf(versions, m.Digest.String()), false); err != nil {
 					return err
 				}
-				if c := g.Nodes[m.Digest.String()]; c != nil && m.Annotations["vnd.docker.reference.type"] == "attestation-manifest" {
+				if c := g.Nodes[m.Digest.String()]; c != nil && registry.IsAttestationManifest(m) {
 					c.Kind = KindBuildxAtt
 				}
 			}

@@ -178,7 +178,7 @@ func childDigests(ctx context.Context, d name.Digest) ([]name.Digest, error) {
 	}
 	var out []name.Digest
 	for _, m := range im.Manifests {
-		if m.Annotations["vnd.docker.reference.type"] == "attestation-manifest" || m.Platform != nil && m.Platform.OS == "unknown" {
+		if registry.IsAttestationManifest(m) {
 			continue
 		}
 		child := d.Context().Digest(m.Digest.String())

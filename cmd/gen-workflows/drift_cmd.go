@@ -48,16 +48,7 @@ func driftCommand(args []string, getenv func(string) string, stdout, stderr io.W
 		fmt.Fprintf(stderr, "gen-workflows drift: --fail-on %q is not one of error, warning, note, none\n", *failOn)
 		return exitUsage
 	}
-	if *apiURL == "" {
-		*apiURL = getenv("GITHUB_API_URL")
-	}
-	if *cacheDir == "" {
-		if dir, err := os.UserCacheDir(); err == nil {
-			*cacheDir = filepath.Join(dir, "scribe-actions", "github")
-		}
-	}
-	client, transport, err := github.New(github.Options{BaseURL: *apiURL, Token: github.TokenFromEnv(getenv),
-		CacheDir: *cacheDir, Offline: *offline, MaxWait: *maxWait})
+	client, transport, err := newClient(getenv, *apiURL, *cacheDir, *offline, *maxWait)
 	if err != nil {
 		fmt.Fprintf(stderr, "gen-workflows drift: --api-url: %v\n", err)
 		return exitUsage
@@ -164,4 +155,18 @@ func reposToAudit(ctx context.Context, c *gh.Client, org, file string) ([]string
 		repos = append(repos, line)
 	}
 	return repos, nil
+}
+
+// newClient is the GitHub client of drift and pin: the API from --api-url or GITHUB_API_URL, GITHUB_TOKEN or
+// GH_TOKEN, the cache in --cache-dir or the user's cache folder.
+func newClient(getenv func(string) string, apiURL, cacheDir string, offline bool, maxWait time.Duration) (*gh.Client, *github.Transport, error) {
+	if apiURL == "" {
+		apiURL = getenv("GITHUB_API_URL")
+	}
+	if cacheDir == "" {
+		if dir, err := os.UserCacheDir(); err == nil {
+			cacheDir = filepath.Join(dir, "scribe-actions", "github")
+		}
+	}
+	return github.New(github.Options{BaseURL: apiURL, Token: github.TokenFromEnv(getenv), CacheDir: cacheDir, Offline: offline, MaxWait: maxWait})
 }

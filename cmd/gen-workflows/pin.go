@@ -17,7 +17,6 @@ import (
 	"github.com/pmezard/go-difflib/difflib"
 
 	"github.com/infinite-scribe/scribe-actions/internal/actionref"
-	"github.com/infinite-scribe/scribe-actions/internal/github"
 )
 
 // pinChange is one uses: line to rewrite.
@@ -172,15 +171,7 @@ func pinCommand(args []string, getenv func(string) string, stdout, stderr io.Wri
 	if err != nil {
 		return fail(err)
 	}
-	if *apiURL == "" {
-		*apiURL = getenv("GITHUB_API_URL")
-	}
-	if *cacheDir == "" {
-		if dir, err := os.UserCacheDir(); err == nil {
-			*cacheDir = filepath.Join(dir, "scribe-actions", "github")
-		}
-	}
-	client, _, err := github.New(github.Options{BaseURL: *apiURL, Token: github.TokenFromEnv(getenv), CacheDir: *cacheDir, MaxWait: *maxWait})
+	client, _, err := newClient(getenv, *apiURL, *cacheDir, false, *maxWait)
 	if err != nil {
 		return fail(err)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 )
 
@@ -46,4 +47,11 @@ func Repository(image string) string {
 		image = image[:i]
 	}
 	return strings.ToLower(image)
+}
+
+// IsAttestationManifest tells buildx's attestation manifests (platform unknown/unknown, annotated
+// vnd.docker.reference.type: attestation-manifest) from the platform images of an index.
+func IsAttestationManifest(d v1.Descriptor) bool {
+	return d.Annotations["vnd.docker.reference.type"] == "attestation-manifest" ||
+		d.Platform != nil && d.Platform.OS == "unknown"
 }
