@@ -26,6 +26,7 @@ type Inputs struct {
 	DeletePartials bool
 	DryRun         bool
 	Validate       bool
+	PackagesAPI    string
 }
 
 // Spec declares the cleanup action's inputs and outputs, bound to in.
@@ -37,7 +38,9 @@ func Spec(in *Inputs) *actionio.Spec {
 	s.String(&in.Token, "token", "", "Token for the GitHub Packages API and the registry (GITHUB_TOKEN needs packages: write).").Secret()
 	s.String(&in.Owner, "owner", "", "Owner (user or organisation) of the packages (default: the repository owner).")
 	s.List(&in.Packages, "packages", "", "Package names to clean, comma or newline separated.").Required()
-	s.String(&in.Registry, "registry", "ghcr.io", "Registry host; ghcr.io uses the GitHub Packages API, any other OCI registry manifest DELETE.")
+	s.String(&in.Registry, "registry", "ghcr.io", "Registry host the packages are in.")
+	s.Enum(&in.PackagesAPI, "packages-api", "auto", []string{"auto", "github", "oci"},
+		"How versions are listed and deleted: the GitHub Packages API (github; auto for ghcr.io) or the registry's manifest DELETE (oci).")
 	s.Int(&in.KeepNTagged, "keep-n-tagged", -1, "Keep the newest N tagged images (-1: no limit).")
 	s.Int(&in.KeepNUntagged, "keep-n-untagged", -1, "Keep the newest N untagged images (-1: no limit).")
 	s.Duration(&in.OlderThan, "older-than", "", "Only delete images older than this (e.g. 30d).")

@@ -22,8 +22,16 @@ import (
 
 func runStep(t *testing.T, a actionio.Action, verb string, inputs map[string]string) (int, string, map[string]string) {
 	t.Helper()
+	return runStepEnv(t, a, verb, inputs, nil)
+}
+
+func runStepEnv(t *testing.T, a actionio.Action, verb string, inputs, extra map[string]string) (int, string, map[string]string) {
+	t.Helper()
 	dir := t.TempDir()
 	env := map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": filepath.Join(dir, "out"), "GITHUB_STEP_SUMMARY": filepath.Join(dir, "sum"), "RUNNER_TEMP": dir}
+	for k, v := range extra {
+		env[k] = v
+	}
 	for k, v := range inputs {
 		env[actionio.EnvName(k)] = v
 	}

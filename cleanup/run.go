@@ -11,14 +11,32 @@ import (
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
+	gh "github.com/google/go-github/v62/github"
 
 	"github.com/infinite-scribe/scribe-actions/internal/actionio"
+	"github.com/infinite-scribe/scribe-actions/internal/github"
 )
 
 // Run plans the retention of each package and, unless dry-run, applies it.
 func Run(ctx context.Context, s *actionio.Step, in *Inputs) error {
-	if in.Registry == "ghcr.io" {
-		return errors.New(`registry "ghcr.io" deletes through the GitHub Packages API, which is not built yet: use another OCI registry, or dry-run elsewhere`)
+	useAPI := in.PackagesAPI == "github" || in.PackagesAPI == "auto" && in.Registry == "ghcr.io"
+	owner := in.Owner
+	if owner == "" {
+		owner = s.Action.Getenv("GITHUB_REPOSITORY_OWNER")
+	}
+	if useAPI && owner == "" {
+		return errors.New(`input "owner" is required with the GitHub Packages API (the runner's GITHUB_REPOSITORY_OWNER is not set)`)
+	}
+	var client *gh.Client
+	if useAPI {
+		token := in.Token
+		if token == "" {
+			token = github.TokenFromEnv(s.Action.Getenv)
+		}
+		var err error
+		if client, _, err = github.New(github.Options{BaseURL: s.Action.Getenv("GITHUB_API_URL"), Token: token, MaxWait: time.Minute}); err != nil {
+			return err
+		}
 	}
 	rules := Rules{KeepNTagged: in.KeepNTagged, KeepNUntagged: in.KeepNUntagged, OlderThan: in.OlderThan, DeleteTags: in.DeleteTags,
 		ExcludeTags: in.ExcludeTags, UseRegex: in.UseRegex, DeleteUntagged: in.DeleteUntagged, DeleteOrphans: in.DeleteOrphans,
@@ -26,17 +44,21 @@ func Run(ctx context.Context, s *actionio.Step, in *Inputs) error {
 	if _, err := compile(append(append([]string{}, rules.DeleteTags...), rules.ExcludeTags...), rules.UseRegex); err != nil {
 		return fmt.Errorf(`inputs "delete-tags"/"exclude-tags": %w`, err)
 	}
-	var repos []name.Repository
+	var backends []Backend
 	for _, pkg := range in.Packages {
 		path := pkg
-		if in.Owner != "" {
-			path = in.Owner + "/" + pkg
+		if owner != "" {
+			path = owner + "/" + pkg
 		}
 		repo, err := name.NewRepository(in.Registry + "/" + strings.ToLower(path))
 		if err != nil {
 			return fmt.Errorf(`input "packages": %q: %w`, pkg, err)
 		}
-		repos = append(repos, repo)
+		if useAPI {
+			backends = append(backends, NewGHCR(client, repo, owner, pkg))
+		} else {
+			backends = append(backends, NewOCI(repo))
+		}
 	}
 
 	type report struct {
@@ -49,8 +71,8 @@ func Run(ctx context.Context, s *actionio.Step, in *Inputs) error {
 	var deleted, kept, failed int
 	var errs []error
 	var md strings.Builder
-	for _, repo := range repos {
-		b := NewOCI(repo)
+	for _, b := range backends {
+		repo := b.Repository()
 		versions, err := b.Versions(ctx)
 		if err != nil {
 			errs = append(errs, err)

@@ -19,6 +19,10 @@ func Registry(t testing.TB, referrers bool) string {
 	return serve(t, h)
 }
 
+// AdminHeader lets a test's stand-in for the GitHub Packages API delete from a GHCR-like registry, as GitHub's
+// own backend does behind the API.
+const AdminHeader = "X-Scribe-Packages-Admin"
+
 // GHCRLikeRegistry starts an in-process registry that behaves as GitHub Container Registry does where it
 // differs from distribution: manifest DELETE answers 405 (deleting goes through the Packages API) and there
 // is no referrers API (clients fall back to sha256-<hex> tags).
@@ -27,7 +31,7 @@ func GHCRLikeRegistry(t testing.TB) string {
 	inner := registry.New(registry.Logger(log.New(io.Discard, "", 0)), registry.WithReferrersSupport(false))
 	return serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
-		case r.Method == http.MethodDelete && strings.Contains(r.URL.Path, "/manifests/"):
+		case r.Method == http.MethodDelete && strings.Contains(r.URL.Path, "/manifests/") && r.Header.Get(AdminHeader) == "":
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(http.StatusMethodNotAllowed)
 			io.WriteString(w, `{"errors":[{"code":"UNSUPPORTED","message":"The operation is unsupported."}]}`)
