@@ -20,6 +20,8 @@ type Outcome struct {
 	Failed       []Failure  `json:"failed"`
 	NeedsSupport []Decision `json:"needs_github_support"`
 	Skipped      []Decision `json:"skipped"` // not attempted: a parent failed to delete
+	Untagged     []Untag    `json:"untagged"`
+	UntagFailed  []string   `json:"untag_failed"`
 }
 
 // Failure is a deletion that failed.
@@ -83,6 +85,13 @@ func Apply(ctx context.Context, b Backend, g *Graph, planned []Version, p *Plan)
 		}
 		wg.Wait()
 		i = j
+	}
+	for _, u := range p.Untag {
+		if err := untag(ctx, b, u); err != nil {
+			out.UntagFailed = append(out.UntagFailed, fmt.Sprintf("%s from %s: %v", u.Tag, u.Digest, err))
+			continue
+		}
+		out.Untagged = append(out.Untagged, u)
 	}
 	return out, nil
 }

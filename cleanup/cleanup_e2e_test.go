@@ -144,3 +144,27 @@ func TestCleanupKeepsNewestMultiArchImageWhole(t *testing.T) {
 		t.Errorf("tags left: %v", tags)
 	}
 }
+
+// delete-tags that match some of an image's tags remove those tags and keep the image under the others.
+func TestCleanupRemovesOneTagOfMany(t *testing.T) {
+	reg := testenv.NeedRegistry(t)
+	repo := testenv.Unique(t, reg)
+	d := testenv.Push(t, repo+":pr-7", testenv.Index(t, "linux/amd64"))
+	ref, _ := name.NewRepository(repo)
+	idx, _ := remote.Index(ref.Tag("pr-7"))
+	if err := remote.Tag(ref.Tag("sha-abc"), idx); err != nil {
+		t.Fatal(err)
+	}
+	host, pkg, _ := strings.Cut(repo, "/")
+	code, log, _ := runStep(t, Action(), "cleanup", map[string]string{"registry": host, "packages": pkg, "delete-tags": "pr-*", "dry-run": "false", "validate": "true"})
+	if code != 0 || !strings.Contains(log, "Remove tag `pr-7`") {
+		t.Fatalf("exit %d\n%s", code, log)
+	}
+	tags, _ := remote.List(ref)
+	if len(tags) != 1 || tags[0] != "sha-abc" {
+		t.Errorf("tags after: %v, want [sha-abc]", tags)
+	}
+	if desc, err := remote.Head(ref.Tag("sha-abc")); err != nil || desc.Digest != d {
+		t.Errorf("the image under its other tag: %v %v", desc, err)
+	}
+}

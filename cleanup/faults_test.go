@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	ggcrregistry "github.com/google/go-containerregistry/pkg/registry"
@@ -128,5 +129,31 @@ func TestBuildGraphOneFetchPerDigest(t *testing.T) {
 	}
 	if len(gets) != 4 {
 		t.Errorf("%d distinct manifests read, want 4", len(gets))
+	}
+}
+
+// If the package changed between planning and deleting (a push, another cleanup), nothing is deleted.
+func TestApplyStopsWhenThePackageChanged(t *testing.T) {
+	host := testenv.Registry(t, false)
+	testenv.Push(t, host+"/acme/app:old", testenv.Index(t, "linux/amd64"))
+	testenv.Push(t, host+"/acme/app:new", testenv.Index(t, "linux/arm64"))
+	b := NewOCI(mustRepo(t, host+"/acme/app"))
+	versions, _ := b.Versions(t.Context())
+	g, err := BuildGraph(t.Context(), b, versions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _ := MakePlan(g, Rules{KeepNTagged: 1, KeepNUntagged: -1, Now: time.Now()})
+	if len(p.Delete) == 0 {
+		t.Fatal("nothing planned")
+	}
+	testenv.Push(t, host+"/acme/app:newer", testenv.Index(t, "linux/s390x")) // a push while planning
+	if _, err := Apply(t.Context(), b, g, versions, p); err == nil || !strings.Contains(err.Error(), "changed between planning and deleting") {
+		t.Errorf("err = %v", err)
+	}
+	for _, d := range p.Delete {
+		if _, err := remote.Head(mustRepo(t, host+"/acme/app").Digest(d.Digest)); err != nil {
+			t.Errorf("%s was deleted", d.Digest)
+		}
 	}
 }

@@ -104,6 +104,9 @@ func Run(ctx context.Context, s *actionio.Step, in *Inputs) error {
 			for _, f := range out.Failed {
 				errs = append(errs, fmt.Errorf("%s: deleting %s: %s", repo, f.Digest, f.Error))
 			}
+			for _, f := range out.UntagFailed {
+				s.Warningf("%s: tag not removed: %s", repo, f)
+			}
 			for _, n := range out.NeedsSupport {
 				s.Warningf("%s: %s is public with more than 5,000 downloads: only GitHub Support can delete it", repo, n.Digest)
 			}
@@ -148,9 +151,12 @@ func writePlanMarkdown(b *strings.Builder, repo string, p *Plan, out *Outcome, d
 		}
 	}
 	for _, u := range p.Untag {
-		fmt.Fprintf(b, "\nUntag `%s` from `%s` (its other tags stay): not applied, this registry's API cannot remove one tag.\n", u.Tag, short(u.Digest))
+		fmt.Fprintf(b, "\nRemove tag `%s` from `%s` (its other tags stay).\n", u.Tag, short(u.Digest))
 	}
 	if out != nil {
+		for _, f := range out.UntagFailed {
+			fmt.Fprintf(b, "\nTag not removed: %s\n", f)
+		}
 		for _, f := range out.Failed {
 			fmt.Fprintf(b, "\nFailed: `%s`: %s\n", short(f.Digest), f.Error)
 		}
