@@ -30,6 +30,8 @@ type Version struct {
 type Backend interface {
 	Versions(ctx context.Context) ([]Version, error)
 	Delete(ctx context.Context, d Decision) error
+	// DeleteDigest deletes a manifest the plan did not know (an untag's placeholder).
+	DeleteDigest(ctx context.Context, digest string) error
 	Repository() name.Repository
 }
 
@@ -75,7 +77,11 @@ func (b *ociBackend) Versions(ctx context.Context) ([]Version, error) {
 }
 
 func (b *ociBackend) Delete(ctx context.Context, d Decision) error {
-	return remote.Delete(b.repo.Digest(d.Digest), b.ctx(ctx)...)
+	return b.DeleteDigest(ctx, d.Digest)
+}
+
+func (b *ociBackend) DeleteDigest(ctx context.Context, digest string) error {
+	return remote.Delete(b.repo.Digest(digest), b.ctx(ctx)...)
 }
 
 // BuildGraph reads the manifest of every version, follows indexes (nested too) and referrers, and classifies

@@ -101,3 +101,17 @@ func status(err error) int {
 	}
 	return 0
 }
+
+// DeleteDigest finds the version of a manifest pushed after the plan (GHCR makes one per push) and deletes it.
+func (b *ghcrBackend) DeleteDigest(ctx context.Context, digest string) error {
+	versions, err := b.Versions(ctx)
+	if err != nil {
+		return err
+	}
+	for _, v := range versions {
+		if v.Digest == digest {
+			return b.Delete(ctx, Decision{Digest: digest, ID: v.ID})
+		}
+	}
+	return fmt.Errorf("GitHub Packages lists no version %s", digest)
+}

@@ -153,3 +153,42 @@ func TestCleanupGHCRRefusals(t *testing.T) {
 		}
 	}
 }
+
+// On GHCR too, delete-tags removes one tag of a multi-tagged image and keeps the image: the placeholder the tag
+// moves to becomes a version (GHCR makes one per push), found and deleted through the API.
+func TestCleanupGHCRRemovesOneTag(t *testing.T) {
+	var api *testenv.PackagesAPI
+	host := testenv.GHCRLikeRegistryWithHook(t, func(repo, digest, tag string) {
+		if api != nil {
+			api.Track(repo, digest, tag)
+		}
+	})
+	api = testenv.NewPackagesAPI(t, host, "acme", "app", false) // a user's package
+	repo, _ := name.NewRepository(host + "/acme/app")
+	d := testenv.Push(t, repo.Tag("pr-7").String(), testenv.Index(t, "linux/amd64"))
+	idx, _ := remote.Index(repo.Tag("pr-7"))
+	remote.Tag(repo.Tag("sha-abc"), idx)
+	im, _ := idx.IndexManifest()
+	api.AddVersion(im.Manifests[0].Digest.String(), nil, time.Now()) // the platform image, pushed before tracking began
+	f := &ghcrFixture{host: host, api: api}
+	code, log, _ := f.run(t, map[string]string{"keep-n-tagged": "-1", "delete-tags": "pr-*"})
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, log)
+	}
+	tags, _ := remote.List(repo)
+	if len(tags) != 1 || tags[0] != "sha-abc" {
+		t.Errorf("tags after: %v, want [sha-abc]", tags)
+	}
+	if desc, err := remote.Head(repo.Tag("sha-abc")); err != nil || desc.Digest != d {
+		t.Errorf("the image under its other tag: %v %v", desc, err)
+	}
+	var deletes int
+	for _, c := range api.Calls() {
+		if strings.HasPrefix(c, "DELETE /users/acme/packages/container/app/versions/") {
+			deletes++
+		}
+	}
+	if deletes != 1 {
+		t.Errorf("%d version deletes, want 1 (the placeholder)", deletes)
+	}
+}

@@ -2,7 +2,6 @@ package cleanup
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -14,20 +13,13 @@ import (
 	"github.com/infinite-scribe/scribe-actions/internal/registry"
 )
 
-// errUntagUnsupported is a backend that cannot remove one tag (GHCR: the placeholder would have to be found
-// and deleted through the Packages API).
-var errUntagUnsupported = errors.New("removing one tag is not supported on this backend yet")
-
 // untag removes one tag from an image that keeps its other tags. The OCI API deletes manifests, not tags, so
 // the tag is moved to a one-off placeholder manifest, and the placeholder is deleted by digest (which takes
 // its tag with it). The tag must still point where the plan saw it, and the image must still be there after.
 func untag(ctx context.Context, b Backend, u Untag) error {
-	oci, ok := b.(*ociBackend)
-	if !ok {
-		return errUntagUnsupported
-	}
 	opts := registry.Options(ctx)
-	tag := oci.repo.Tag(u.Tag)
+	repo := b.Repository()
+	tag := repo.Tag(u.Tag)
 	desc, err := remote.Head(tag, opts...)
 	if err != nil {
 		return fmt.Errorf("reading tag %s: %w", u.Tag, err)
@@ -48,10 +40,10 @@ func untag(ctx context.Context, b Backend, u Untag) error {
 	if err := remote.Write(tag, placeholder, opts...); err != nil {
 		return fmt.Errorf("moving tag %s to a placeholder: %w", u.Tag, err)
 	}
-	if err := remote.Delete(oci.repo.Digest(pd.String()), opts...); err != nil {
+	if err := b.DeleteDigest(ctx, pd.String()); err != nil {
 		return fmt.Errorf("deleting the placeholder of tag %s (%s): %w", u.Tag, pd, err)
 	}
-	if _, err := remote.Head(oci.repo.Digest(u.Digest), opts...); err != nil {
+	if _, err := remote.Head(repo.Digest(u.Digest), opts...); err != nil {
 		return fmt.Errorf("after removing tag %s, %s is gone: %w", u.Tag, u.Digest, err)
 	}
 	return nil

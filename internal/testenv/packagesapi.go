@@ -67,6 +67,46 @@ func (a *PackagesAPI) AddVersion(digest string, tags []string, created time.Time
 	return id
 }
 
+// Track makes every later manifest push to owner/pkg a version, as GHCR does (see GHCRLikeRegistryWithHook):
+// a new digest becomes a version; a tag pushed moves from the version that had it to this one.
+func (a *PackagesAPI) Track(repo, digest, tag string) {
+	if repo != a.owner+"/"+a.pkg || digest == "" {
+		return
+	}
+	a.mu.Lock()
+	var found map[string]any
+	for _, v := range a.versions {
+		tags := v["metadata"].(map[string]any)["container"].(map[string]any)["tags"].([]string)
+		if v["name"] == digest {
+			found = v
+			continue
+		}
+		if tag != "" {
+			var kept []string
+			for _, t := range tags {
+				if t != tag {
+					kept = append(kept, t)
+				}
+			}
+			v["metadata"].(map[string]any)["container"].(map[string]any)["tags"] = append([]string{}, kept...)
+		}
+	}
+	if found != nil {
+		c := found["metadata"].(map[string]any)["container"].(map[string]any)
+		if tag != "" {
+			c["tags"] = append(c["tags"].([]string), tag)
+		}
+		a.mu.Unlock()
+		return
+	}
+	a.mu.Unlock()
+	var tags []string
+	if tag != "" {
+		tags = []string{tag}
+	}
+	a.AddVersion(digest, tags, time.Now())
+}
+
 // Calls lists the requests made, in order.
 func (a *PackagesAPI) Calls() []string {
 	a.mu.Lock()
@@ -117,15 +157,18 @@ func (a *PackagesAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		for i, v := range a.versions {
 			if v["id"] == id {
-				digest := v["name"].(string)
-				req, _ := http.NewRequest(http.MethodDelete, "http://"+a.registry+"/v2/"+a.owner+"/"+a.pkg+"/manifests/"+digest, nil)
-				req.Header.Set(AdminHeader, "1")
-				resp, err := http.DefaultClient.Do(req)
-				if err != nil || resp.StatusCode >= 300 {
-					writeJSON(w, http.StatusInternalServerError, map[string]any{"message": fmt.Sprintf("registry delete: %v %v", err, resp)})
-					return
+				// deleting a version deletes its manifest and the tags on it
+				refs := append([]string{v["name"].(string)}, v["metadata"].(map[string]any)["container"].(map[string]any)["tags"].([]string)...)
+				for _, ref := range refs {
+					req, _ := http.NewRequest(http.MethodDelete, "http://"+a.registry+"/v2/"+a.owner+"/"+a.pkg+"/manifests/"+ref, nil)
+					req.Header.Set(AdminHeader, "1")
+					resp, err := http.DefaultClient.Do(req)
+					if err != nil {
+						writeJSON(w, http.StatusInternalServerError, map[string]any{"message": "registry delete: " + err.Error()})
+						return
+					}
+					resp.Body.Close()
 				}
-				resp.Body.Close()
 				a.versions = append(a.versions[:i], a.versions[i+1:]...)
 				w.WriteHeader(http.StatusNoContent)
 				return
