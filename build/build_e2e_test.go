@@ -1,7 +1,6 @@
 package build
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/json"
@@ -13,56 +12,27 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
-	"github.com/infinite-scribe/scribe-actions/internal/actionio"
 	"github.com/infinite-scribe/scribe-actions/internal/testenv"
 )
 
-// run is one step of the build action on a fake runner: GITHUB_* variables, an event file, the command
-// files, and inputs as INPUT_ variables. It returns the exit code, outputs, summary and log.
+// runAction runs the build action on a fake runner with a push event to main of acme/app.
+func runAction(t testing.TB, inputs map[string]string) run {
+	t.Helper()
+	event := filepath.Join(t.TempDir(), "event.json")
+	os.WriteFile(event, []byte(`{"repository":{"default_branch":"main","description":"demo","license":{"spdx_id":"MIT"}}}`), 0o644)
+	st := testenv.RunAction(t, Action(), inputs, map[string]string{
+		"GITHUB_EVENT_NAME": "push", "GITHUB_REF": "refs/heads/main", "GITHUB_SHA": "860c1904a1ce19322e91ac35af1ab07466440c37",
+		"GITHUB_REPOSITORY": "acme/app", "GITHUB_SERVER_URL": "https://github.com", "GITHUB_RUN_NUMBER": "7", "GITHUB_EVENT_PATH": event,
+	})
+	return run{code: st.Code, outputs: st.Outputs, summary: st.Summary, log: st.Log}
+}
+
+// run is what a build step did.
 type run struct {
 	code    int
 	outputs map[string]string
 	summary string
 	log     string
-}
-
-func runAction(t testing.TB, inputs map[string]string) run {
-	t.Helper()
-	dir := t.TempDir()
-	event := filepath.Join(dir, "event.json")
-	os.WriteFile(event, []byte(`{"repository":{"default_branch":"main","description":"demo","license":{"spdx_id":"MIT"}}}`), 0o644)
-	env := map[string]string{
-		"GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": filepath.Join(dir, "out"), "GITHUB_STEP_SUMMARY": filepath.Join(dir, "summary"),
-		"GITHUB_EVENT_NAME": "push", "GITHUB_REF": "refs/heads/main", "GITHUB_SHA": "860c1904a1ce19322e91ac35af1ab07466440c37",
-		"GITHUB_REPOSITORY": "acme/app", "GITHUB_SERVER_URL": "https://github.com", "GITHUB_RUN_NUMBER": "7", "GITHUB_EVENT_PATH": event,
-	}
-	for k, v := range inputs {
-		env[actionio.EnvName(k)] = v
-	}
-	var stdout, stderr bytes.Buffer
-	code := actionio.Main(context.Background(), "scribe-actions", "test", []actionio.Action{Action()}, []string{"build"},
-		actionio.Env{Getenv: func(k string) string { return env[k] }, Stdout: &stdout, Stderr: &stderr})
-	out, _ := os.ReadFile(env["GITHUB_OUTPUT"])
-	summary, _ := os.ReadFile(env["GITHUB_STEP_SUMMARY"])
-	return run{code: code, outputs: parseOutputs(string(out)), summary: string(summary), log: stdout.String() + stderr.String()}
-}
-
-// parseOutputs reads GITHUB_OUTPUT's name<<DELIMITER blocks.
-func parseOutputs(s string) map[string]string {
-	out := map[string]string{}
-	lines := strings.Split(s, "\n")
-	for i := 0; i < len(lines); i++ {
-		name, delim, ok := strings.Cut(lines[i], "<<")
-		if !ok {
-			continue
-		}
-		var value []string
-		for i++; i < len(lines) && lines[i] != delim; i++ {
-			value = append(value, lines[i])
-		}
-		out[name] = strings.Join(value, "\n")
-	}
-	return out
 }
 
 // context writes a build context: the busybox root filesystems, a Dockerfile, and files.

@@ -1,8 +1,6 @@
 package cleanup
 
 import (
-	"bytes"
-	"context"
 	"crypto/elliptic"
 	"encoding/json"
 	"os"
@@ -20,37 +18,16 @@ import (
 	"github.com/infinite-scribe/scribe-actions/sign"
 )
 
-func runStep(t *testing.T, a actionio.Action, verb string, inputs map[string]string) (int, string, map[string]string) {
+// runStep runs an action on a fake runner and returns its exit code, log with summary, and outputs.
+func runStep(t *testing.T, a actionio.Action, inputs map[string]string) (int, string, map[string]string) {
 	t.Helper()
-	return runStepEnv(t, a, verb, inputs, nil)
+	return runStepEnv(t, a, inputs, nil)
 }
 
-func runStepEnv(t *testing.T, a actionio.Action, verb string, inputs, extra map[string]string) (int, string, map[string]string) {
+func runStepEnv(t *testing.T, a actionio.Action, inputs, env map[string]string) (int, string, map[string]string) {
 	t.Helper()
-	dir := t.TempDir()
-	env := map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": filepath.Join(dir, "out"), "GITHUB_STEP_SUMMARY": filepath.Join(dir, "sum"), "RUNNER_TEMP": dir}
-	for k, v := range extra {
-		env[k] = v
-	}
-	for k, v := range inputs {
-		env[actionio.EnvName(k)] = v
-	}
-	var stdout, stderr bytes.Buffer
-	code := actionio.Main(context.Background(), "scribe-actions", "test", []actionio.Action{a}, []string{verb},
-		actionio.Env{Getenv: func(k string) string { return env[k] }, Stdout: &stdout, Stderr: &stderr})
-	out, _ := os.ReadFile(env["GITHUB_OUTPUT"])
-	sum, _ := os.ReadFile(env["GITHUB_STEP_SUMMARY"])
-	outputs := map[string]string{}
-	lines := strings.Split(string(out), "\n")
-	for i := 0; i < len(lines); i++ {
-		if k, delim, ok := strings.Cut(lines[i], "<<"); ok && i+1 < len(lines) {
-			outputs[k] = lines[i+1]
-			for i < len(lines) && lines[i] != delim {
-				i++
-			}
-		}
-	}
-	return code, stdout.String() + stderr.String() + string(sum), outputs
+	st := testenv.RunAction(t, a, inputs, env)
+	return st.Code, st.Log + st.Summary, st.Outputs
 }
 
 // Three releases of a multi-arch image built by buildx with provenance, each signed recursively; keep-n-tagged=1
@@ -86,7 +63,7 @@ func TestCleanupKeepsNewestMultiArchImageWhole(t *testing.T) {
 		data, _ := os.ReadFile(md)
 		json.Unmarshal(data, &m)
 		digests = append(digests, m["containerimage.digest"].(string))
-		if code, log, _ := runStep(t, sign.Action(), "sign", map[string]string{"image": repo + "@" + digests[i], "key": string(priv), "key-password": "pw"}); code != 0 {
+		if code, log, _ := runStep(t, sign.Action(), map[string]string{"image": repo + "@" + digests[i], "key": string(priv), "key-password": "pw"}); code != 0 {
 			t.Fatalf("sign: %s", log)
 		}
 	}
@@ -95,7 +72,7 @@ func TestCleanupKeepsNewestMultiArchImageWhole(t *testing.T) {
 	inputs := map[string]string{"registry": host, "packages": pkg, "keep-n-tagged": "1", "validate": "true"}
 
 	// The dry run (the default) deletes nothing and says what it would.
-	code, log, out := runStep(t, Action(), "cleanup", inputs)
+	code, log, out := runStep(t, Action(), inputs)
 	if code != 0 {
 		t.Fatalf("dry run: exit %d\n%s", code, log)
 	}
@@ -114,7 +91,7 @@ func TestCleanupKeepsNewestMultiArchImageWhole(t *testing.T) {
 	}
 
 	inputs["dry-run"] = "false"
-	if code, log, out = runStep(t, Action(), "cleanup", inputs); code != 0 || out["deleted"] != "16" {
+	if code, log, out = runStep(t, Action(), inputs); code != 0 || out["deleted"] != "16" {
 		t.Fatalf("cleanup: exit %d, deleted %s\n%s", code, out["deleted"], log)
 	}
 	for _, d := range digests[:2] {
@@ -136,7 +113,7 @@ func TestCleanupKeepsNewestMultiArchImageWhole(t *testing.T) {
 			t.Errorf("kept %s: %v", m.Digest, err)
 		}
 	}
-	if code, log, _ := runStep(t, sign.Action(), "sign", map[string]string{"image": repo + "@" + digests[2], "verify": "true", "public-key": string(pub)}); code != 0 {
+	if code, log, _ := runStep(t, sign.Action(), map[string]string{"image": repo + "@" + digests[2], "verify": "true", "public-key": string(pub)}); code != 0 {
 		t.Errorf("the kept image no longer verifies:\n%s", log)
 	}
 	tags, _ := remote.List(ref)
@@ -156,7 +133,7 @@ func TestCleanupRemovesOneTagOfMany(t *testing.T) {
 		t.Fatal(err)
 	}
 	host, pkg, _ := strings.Cut(repo, "/")
-	code, log, _ := runStep(t, Action(), "cleanup", map[string]string{"registry": host, "packages": pkg, "delete-tags": "pr-*", "dry-run": "false", "validate": "true"})
+	code, log, _ := runStep(t, Action(), map[string]string{"registry": host, "packages": pkg, "delete-tags": "pr-*", "dry-run": "false", "validate": "true"})
 	if code != 0 || !strings.Contains(log, "Remove tag `pr-7`") {
 		t.Fatalf("exit %d\n%s", code, log)
 	}

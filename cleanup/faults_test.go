@@ -45,7 +45,7 @@ func TestCleanupFailsClosedOnUnreadableManifest(t *testing.T) {
 	im, _ := idx.IndexManifest()
 	broken = im.Manifests[1].Digest.String() // a platform manifest of the old image cannot be read
 
-	code, log, out := runStep(t, Action(), "cleanup", map[string]string{"registry": host, "packages": "acme/app", "keep-n-tagged": "1", "dry-run": "false"})
+	code, log, out := runStep(t, Action(), map[string]string{"registry": host, "packages": "acme/app", "keep-n-tagged": "1", "dry-run": "false"})
 	if code != 1 || !strings.Contains(log, "nothing is deleted from an incomplete graph") || out["deleted"] != "0" {
 		t.Errorf("exit %d, deleted %s\n%s", code, out["deleted"], log)
 	}
@@ -67,7 +67,7 @@ func TestCleanupDeleteFailureSparesChildren(t *testing.T) {
 	idx, _ := remote.Index(repo.Digest(a.String()))
 	im, _ := idx.IndexManifest()
 
-	code, log, out := runStep(t, Action(), "cleanup", map[string]string{"registry": host, "packages": "acme/app",
+	code, log, out := runStep(t, Action(), map[string]string{"registry": host, "packages": "acme/app",
 		"delete-tags": "a,b", "dry-run": "false"})
 	if code != 1 || !strings.Contains(log, "deleting "+a.String()) || !strings.Contains(log, "Not attempted (an index listing it failed to delete)") {
 		t.Errorf("exit %d\n%s", code, log)

@@ -13,7 +13,6 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/sigstore/sigstore/pkg/cryptoutils"
 
-	"github.com/infinite-scribe/scribe-actions/internal/actionio"
 	"github.com/infinite-scribe/scribe-actions/internal/testenv"
 )
 
@@ -24,19 +23,10 @@ type result struct {
 
 func runSign(t testing.TB, inputs map[string]string) result {
 	t.Helper()
-	dir := t.TempDir()
-	env := map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": filepath.Join(dir, "out"), "GITHUB_STEP_SUMMARY": filepath.Join(dir, "sum"),
+	st := testenv.RunAction(t, Action(), inputs, map[string]string{
 		"GITHUB_REPOSITORY": "acme/app", "GITHUB_SHA": "860c1904a1ce19322e91ac35af1ab07466440c37", "GITHUB_REF": "refs/heads/main",
-		"GITHUB_WORKFLOW_REF": "acme/app/.github/workflows/build.yml@refs/heads/main", "GITHUB_RUN_ID": "99", "GITHUB_RUN_ATTEMPT": "1"}
-	for k, v := range inputs {
-		env[actionio.EnvName(k)] = v
-	}
-	var stdout, stderr bytes.Buffer
-	code := actionio.Main(context.Background(), "scribe-actions", "test", []actionio.Action{Action()}, []string{"sign"},
-		actionio.Env{Getenv: func(k string) string { return env[k] }, Stdout: &stdout, Stderr: &stderr})
-	out, _ := os.ReadFile(env["GITHUB_OUTPUT"])
-	sum, _ := os.ReadFile(env["GITHUB_STEP_SUMMARY"])
-	return result{code: code, log: stdout.String() + stderr.String(), outputs: string(out), summary: string(sum)}
+		"GITHUB_WORKFLOW_REF": "acme/app/.github/workflows/build.yml@refs/heads/main", "GITHUB_RUN_ID": "99", "GITHUB_RUN_ATTEMPT": "1"})
+	return result{code: st.Code, log: st.Log, outputs: st.Output, summary: st.Summary}
 }
 
 // keyPair makes an encrypted key pair in cosign's format (ENCRYPTED SIGSTORE PRIVATE KEY).
