@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -175,7 +176,7 @@ func (r *report) outputs(s *actionio.Step, metadata string) error {
 	dj, _ := json.Marshal(digests)
 	sj, _ := json.Marshal(sizes)
 	var labels []string
-	for _, k := range sortedKeys(r.meta.Labels) {
+	for _, k := range slices.Sorted(maps.Keys(r.meta.Labels)) {
 		labels = append(labels, k+"="+r.meta.Labels[k])
 	}
 	var wasted int64

@@ -7,11 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -133,10 +134,10 @@ func buildxArgs(in *Inputs, meta *Meta, builder, dir string) ([]string, []string
 			a = append(a, "--tag", t)
 		}
 	}
-	for _, k := range sortedKeys(meta.Labels) {
+	for _, k := range slices.Sorted(maps.Keys(meta.Labels)) {
 		a = append(a, "--label", k+"="+meta.Labels[k])
 	}
-	for _, k := range sortedKeys(in.BuildArgs) {
+	for _, k := range slices.Sorted(maps.Keys(in.BuildArgs)) {
 		a = append(a, "--build-arg", k+"="+in.BuildArgs[k])
 	}
 	for i, sec := range in.Secrets {
@@ -326,15 +327,6 @@ func lastLines(s string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return "\n" + strings.Join(lines, "\n")
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // hostPlatform is the platform a smoke test runs: the runner's own.

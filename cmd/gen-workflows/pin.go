@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -199,7 +200,7 @@ func pinCommand(args []string, getenv func(string) string, stdout, stderr io.Wri
 			lock.Set(ch.Use.Ref.Repository(), actionref.Pin{Version: ch.Version, SHA: ch.SHA})
 		}
 	}
-	files := sortedKeys(byFile)
+	files := slices.Sorted(maps.Keys(byFile))
 	writes := map[string][2][]byte{}
 	for _, f := range files {
 		before, err := os.ReadFile(f)
@@ -211,7 +212,7 @@ func pinCommand(args []string, getenv func(string) string, stdout, stderr io.Wri
 	if len(changes) > 0 {
 		writes[*lockPath] = [2][]byte{oldLock, lock.Marshal()}
 	}
-	names := sortedKeys(writes)
+	names := slices.Sorted(maps.Keys(writes))
 	sort.Strings(names)
 	for _, f := range names {
 		w := writes[f]

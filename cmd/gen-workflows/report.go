@@ -6,8 +6,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/owenrumney/go-sarif/v2/sarif"
@@ -46,9 +47,9 @@ func (rep *Report) write(w io.Writer, format string) error {
 	}
 	if len(rep.Repositories) > 0 {
 		fmt.Fprintln(w, "\naction refs in use (repositories)")
-		for _, a := range sortedKeys(rep.Repositories) {
+		for _, a := range slices.Sorted(maps.Keys(rep.Repositories)) {
 			var vs []string
-			for _, v := range sortedKeys(rep.Repositories[a]) {
+			for _, v := range slices.Sorted(maps.Keys(rep.Repositories[a])) {
 				vs = append(vs, fmt.Sprintf("%s (%d)", v, rep.Repositories[a][v]))
 			}
 			fmt.Fprintf(w, "  %s: %s\n", a, strings.Join(vs, ", "))
@@ -70,19 +71,10 @@ func (rep *Report) counts() map[string]int {
 	return c
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
 func (rep *Report) summary() string {
 	var parts []string
 	counts := rep.counts()
-	for _, k := range sortedKeys(counts) {
+	for _, k := range slices.Sorted(maps.Keys(counts)) {
 		parts = append(parts, fmt.Sprintf("%s %d", k, counts[k]))
 	}
 	s := fmt.Sprintf("%d references, %d findings", rep.References, len(rep.Drifts))
@@ -91,7 +83,7 @@ func (rep *Report) summary() string {
 	}
 	if len(rep.NotChecked) > 0 {
 		var nc []string
-		for _, k := range sortedKeys(rep.NotChecked) {
+		for _, k := range slices.Sorted(maps.Keys(rep.NotChecked)) {
 			nc = append(nc, fmt.Sprintf("%s for %d", k, rep.NotChecked[k]))
 		}
 		s += "\nnot checked (offline, not in the cache): " + strings.Join(nc, ", ")
@@ -134,7 +126,7 @@ func (rep *Report) writeSARIF(w io.Writer) error {
 		return err
 	}
 	run := sarif.NewRunWithInformationURI("gen-workflows drift", "https://github.com/infinite-scribe/scribe-actions")
-	for _, k := range sortedKeys(kindHelp) {
+	for _, k := range slices.Sorted(maps.Keys(kindHelp)) {
 		run.AddRule(k).WithName(k).WithShortDescription(sarif.NewMultiformatMessageString(kindHelp[k]))
 	}
 	for _, d := range rep.Drifts {
@@ -155,7 +147,7 @@ func (rep *Report) writeSARIF(w io.Writer) error {
 func (rep *Report) writeMarkdown(w io.Writer) error {
 	fmt.Fprintf(w, "## Action version drift\n\n%d references, %d findings.\n\n| kind | findings |\n| --- | ---: |\n", rep.References, len(rep.Drifts))
 	counts := rep.counts()
-	for _, k := range sortedKeys(kindHelp) {
+	for _, k := range slices.Sorted(maps.Keys(kindHelp)) {
 		fmt.Fprintf(w, "| %s | %d |\n", k, counts[k])
 	}
 	if len(rep.Drifts) > 0 {
@@ -165,9 +157,9 @@ func (rep *Report) writeMarkdown(w io.Writer) error {
 		}
 	}
 	fmt.Fprintf(w, "\n| action | refs in use |\n| --- | --- |\n")
-	for _, a := range sortedKeys(rep.Versions) {
+	for _, a := range slices.Sorted(maps.Keys(rep.Versions)) {
 		var vs []string
-		for _, v := range sortedKeys(rep.Versions[a]) {
+		for _, v := range slices.Sorted(maps.Keys(rep.Versions[a])) {
 			vs = append(vs, fmt.Sprintf("`%s` (%d)", v, rep.Versions[a][v]))
 		}
 		fmt.Fprintf(w, "| %s | %s |\n", a, strings.Join(vs, ", "))
