@@ -11,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -213,7 +212,6 @@ func pinCommand(args []string, getenv func(string) string, stdout, stderr io.Wri
 		writes[*lockPath] = [2][]byte{oldLock, lock.Marshal()}
 	}
 	names := slices.Sorted(maps.Keys(writes))
-	sort.Strings(names)
 	for _, f := range names {
 		w := writes[f]
 		if *dryRun {
