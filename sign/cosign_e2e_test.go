@@ -40,7 +40,16 @@ func cosignB(bin, dir string, args ...string) (string, error) {
 // Keys from `cosign generate-key-pair` v2.6.5; images in the real registry; our signatures and attestations
 // must be what cosign v2 and v3 accept, for the index and every platform.
 func TestCosignAcceptsOurSignatures(t *testing.T) {
-	v2, v3 := cosignBinary(t, "V2"), cosignBinary(t, "V3")
+	cosignAccepts(t, "tag", map[string]string{"cosign v2.6.5": cosignBinary(t, "V2"), "cosign v3.1.3": cosignBinary(t, "V3")})
+}
+
+// Our sigstore bundles as OCI referrers (storage: referrers) are what cosign v3 reads by default.
+func TestCosignAcceptsOurReferrers(t *testing.T) {
+	cosignAccepts(t, "referrers", map[string]string{"cosign v3.1.3": cosignBinary(t, "V3")})
+}
+
+func cosignAccepts(t *testing.T, storage string, cosigns map[string]string) {
+	v2 := cosignBinary(t, "V2")
 	reg := testenv.NeedRegistry(t)
 	dir := t.TempDir()
 	if out, err := cosign(t, v2, dir, "generate-key-pair"); err != nil {
@@ -55,7 +64,7 @@ func TestCosignAcceptsOurSignatures(t *testing.T) {
 
 	for _, digest := range []string{single.String(), index.String()} {
 		r := runSign(t, map[string]string{"image": repo + "@" + digest, "key": string(key), "key-password": "cosign test password",
-			"attest-sbom": sbom, "attest-provenance": "true"})
+			"attest-sbom": sbom, "attest-provenance": "true", "storage": storage})
 		if r.code != 0 {
 			t.Fatalf("sign: exit %d\n%s", r.code, r.log)
 		}
@@ -69,7 +78,7 @@ func TestCosignAcceptsOurSignatures(t *testing.T) {
 	for _, p := range platforms {
 		targets = append(targets, p.String())
 	}
-	for label, bin := range map[string]string{"cosign v2.6.5": v2, "cosign v3.1.3": v3} {
+	for label, bin := range cosigns {
 		for _, target := range targets {
 			if out, err := cosign(t, bin, dir, "verify", "--key", "cosign.pub", "--insecure-ignore-tlog=true", target); err != nil {
 				t.Errorf("%s verify %s: %v\n%s", label, target, err, out)
@@ -104,11 +113,16 @@ func TestOurVerifyAcceptsCosign(t *testing.T) {
 	for label, args := range map[string][]string{
 		"v2": {v2, "sign", "--key", "cosign.key", "--tlog-upload=false"},
 		"v3": {v3, "sign", "--key", "cosign.key", "--tlog-upload=false", "--new-bundle-format=false", "--use-signing-config=false"},
+		"v3-bundle": {v3, "sign", "--key", "cosign.key", "--tlog-upload=false", "--use-signing-config=false", "--new-bundle-format=true"}, // v3's default: a bundle referrer
 	} {
 		digest := testenv.Push(t, repo+":"+label, testenv.Image(t, "linux/amd64", testenv.Layer{"who": label}))
 		target := repo + "@" + digest.String()
 		if out, err := cosign(t, args[0], dir, append(args[1:], target)...); err != nil {
 			t.Fatalf("cosign %s sign: %v\n%s", label, err, out)
+		}
+		d, _ := name.NewDigest(target)
+		if classic, _ := readEntries(t.Context(), tagFor(d, ".sig")); (label == "v3-bundle") != (len(classic) == 0) {
+			t.Errorf("cosign %s wrote %d classic signatures", label, len(classic))
 		}
 		r := runSign(t, map[string]string{"image": target, "verify": "true", "public-key": string(pub)})
 		if r.code != 0 || !strings.Contains(r.summary, "| `"+digest.String()+"` | 1 |") {

@@ -22,6 +22,7 @@ type Inputs struct {
 	PublicKey        string
 	CertIdentity     string
 	CertOIDCIssuer   string
+	TrustedRoot      string
 }
 
 // Spec declares the sign action's inputs and outputs, bound to in.
@@ -44,6 +45,7 @@ func Spec(in *Inputs) *actionio.Spec {
 	s.Bool(&in.Verify, "verify", false, "Verify the image's signatures and attestations instead of signing.")
 	s.String(&in.PublicKey, "public-key", "", "Public key (PEM) to verify with.")
 	s.String(&in.CertIdentity, "certificate-identity", "", "Keyless verify: the identity the certificate must name.")
+	s.String(&in.TrustedRoot, "trusted-root", "", "Keyless verify: a sigstore trusted_root.json (private sigstore); default: the public instance's, through TUF.")
 	s.String(&in.CertOIDCIssuer, "certificate-oidc-issuer", "https://token.actions.githubusercontent.com", "Keyless verify: the OIDC issuer the certificate must name.")
 
 	s.Output("signatures", "References of the signatures written, one per line.")

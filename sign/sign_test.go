@@ -47,10 +47,12 @@ func TestSignRefusesATag(t *testing.T) {
 }
 
 // Signing an index signs it and every platform; verify accepts it; the secrets appear in no output.
+// In both storage modes, on a registry with the referrers API and on a GHCR-like one without it.
 func TestSignAndVerifyRecursive(t *testing.T) {
-	for _, profile := range []string{"registry", "ghcr-like"} {
+	for _, c := range [][2]string{{"registry", "tag"}, {"ghcr-like", "tag"}, {"registry", "referrers"}, {"ghcr-like", "referrers"}} {
+		profile, storage := c[0]+"/"+c[1], c[1]
 		host := testenv.Registry(t, true)
-		if profile == "ghcr-like" {
+		if c[0] == "ghcr-like" {
 			host = testenv.GHCRLikeRegistry(t)
 		}
 		digest := testenv.Push(t, host+"/acme/app:1", testenv.Index(t, "linux/amd64", "linux/arm64"))
@@ -60,11 +62,12 @@ func TestSignAndVerifyRecursive(t *testing.T) {
 		sbom := filepath.Join(t.TempDir(), "app-sbom.cdx.json")
 		os.WriteFile(sbom, []byte(`{"bomFormat":"CycloneDX","specVersion":"1.6","version":1,"components":[]}`), 0o644)
 
-		r := runSign(t, map[string]string{"image": image, "key": priv, "key-password": password, "attest-sbom": sbom, "attest-provenance": "true"})
+		r := runSign(t, map[string]string{"image": image, "key": priv, "key-password": password, "attest-sbom": sbom, "attest-provenance": "true", "storage": storage})
 		if r.code != 0 {
 			t.Fatalf("%s: sign: exit %d\n%s", profile, r.code, r.log)
 		}
-		if strings.Count(r.outputs, ".sig") != 3 || strings.Count(r.outputs, ".att (") != 2 {
+		if storage == "tag" && (strings.Count(r.outputs, ".sig") != 3 || strings.Count(r.outputs, ".att (") != 2) ||
+			storage == "referrers" && (strings.Count(r.outputs, "/acme/app@sha256:") != 5 || strings.Contains(r.outputs, ".sig")) {
 			t.Errorf("%s: outputs:\n%s", profile, r.outputs)
 		}
 		var shown []string // what a reader sees: the runner consumes ::add-mask:: lines
@@ -85,9 +88,15 @@ func TestSignAndVerifyRecursive(t *testing.T) {
 
 		d, _ := name.NewDigest(image)
 		v, _ := loadVerifier(pub)
-		res, err := verifyImage(context.Background(), d, v, true)
+		res, err := verifyImage(context.Background(), d, keyPolicy(v), true)
 		if err != nil || len(res) != 3 || len(res[0].attestations) != 2 {
 			t.Errorf("%s: verify: %v %+v", profile, err, res)
+		}
+		if storage == "referrers" {
+			if entries, _ := readEntries(context.Background(), tagFor(d, ".sig")); len(entries) != 0 {
+				t.Errorf("%s: a .sig tag was written", profile)
+			}
+			continue
 		}
 		// Signing again adds nothing.
 		if r := runSign(t, map[string]string{"image": image, "key": priv, "key-password": password}); r.code != 0 {
@@ -114,14 +123,14 @@ func TestVerifyRejects(t *testing.T) {
 	d, _ := name.NewDigest(image)
 	v, _ := loadVerifier(pub)
 
-	if _, err := verifyImage(context.Background(), d, v, true); err == nil || !strings.Contains(err.Error(), "has no signature") {
+	if _, err := verifyImage(context.Background(), d, keyPolicy(v), true); err == nil || !strings.Contains(err.Error(), "has no signature") {
 		t.Errorf("unsigned: %v", err)
 	}
 	if r := runSign(t, map[string]string{"image": image, "key": priv, "key-password": "pw"}); r.code != 0 {
 		t.Fatal(r.log)
 	}
 	wrong, _ := loadVerifier(otherPub)
-	if _, err := verifyImage(context.Background(), d, wrong, true); err == nil || !strings.Contains(err.Error(), "does not verify with the key") {
+	if _, err := verifyImage(context.Background(), d, keyPolicy(wrong), true); err == nil || !strings.Contains(err.Error(), "does not verify with the key") {
 		t.Errorf("wrong key: %v", err)
 	}
 	if r := runSign(t, map[string]string{"image": image, "key": priv, "key-password": "wrong"}); r.code != 1 || !strings.Contains(r.log, `input \"key-password\" does not open input \"key\"`) && !strings.Contains(r.log, `"key-password" does not open`) {
@@ -133,7 +142,7 @@ func TestVerifyRejects(t *testing.T) {
 	tampered := entries[0]
 	tampered.payload = bytes.Replace(tampered.payload, []byte(digest.String()), []byte(other.String()), 1)
 	writeEntries(context.Background(), tagFor(d, ".sig"), []entry{tampered})
-	if _, err := verifyImage(context.Background(), d, v, true); err == nil || !strings.Contains(err.Error(), "no valid signature") {
+	if _, err := verifyImage(context.Background(), d, keyPolicy(v), true); err == nil || !strings.Contains(err.Error(), "no valid signature") {
 		t.Errorf("tampered payload: %v", err)
 	}
 	// A valid signature of another digest copied under this one's tag.
@@ -143,7 +152,7 @@ func TestVerifyRejects(t *testing.T) {
 	}
 	moved, _ := readEntries(context.Background(), tagFor(od, ".sig"))
 	writeEntries(context.Background(), tagFor(d, ".sig"), moved)
-	if _, err := verifyImage(context.Background(), d, v, true); err == nil || !strings.Contains(err.Error(), "names "+other.String()+", not this digest") {
+	if _, err := verifyImage(context.Background(), d, keyPolicy(v), true); err == nil || !strings.Contains(err.Error(), "names "+other.String()+", not this digest") {
 		t.Errorf("digest mismatch: %v", err)
 	}
 }
@@ -171,7 +180,7 @@ func TestConcurrentSigners(t *testing.T) {
 		d, _ := name.NewDigest(image)
 		for i, pub := range pubs {
 			v, _ := loadVerifier(pub)
-			if _, err := verifyImage(context.Background(), d, v, false); err != nil {
+			if _, err := verifyImage(context.Background(), d, keyPolicy(v), false); err != nil {
 				t.Errorf("round %d: signer %d's signature was lost: %v", round, i, err)
 			}
 		}

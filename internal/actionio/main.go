@@ -118,7 +118,7 @@ func Main(ctx context.Context, prog, version string, actions []Action, args []st
 			text = in.Default
 		}
 		if in.secret {
-			step.mask(text)
+			step.Mask(text)
 		}
 		resolved[in.Name] = text
 		if text == "" {

@@ -90,9 +90,9 @@ func (s *Step) Stdout() io.Writer { return s.stdout }
 // Stderr is where diagnostics go.
 func (s *Step) Stderr() io.Writer { return s.stderr }
 
-// mask registers a secret with the runner so no log line shows it. Multi-line secrets (private keys) are
+// Mask registers a secret with the runner so no log line shows it. Multi-line secrets (private keys) are
 // masked line by line too, because the runner matches masks within one line.
-func (s *Step) mask(secret string) {
+func (s *Step) Mask(secret string) {
 	if !s.runner || secret == "" {
 		return
 	}

@@ -1,0 +1,161 @@
+package sign
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/static"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+	protobundle "github.com/sigstore/protobuf-specs/gen/pb-go/bundle/v1"
+	"github.com/sigstore/sigstore-go/pkg/bundle"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/infinite-scribe/scribe-actions/internal/registry"
+)
+
+// cosign v3's storage: a sigstore bundle (v0.3) per signature or attestation, pushed as an OCI 1.1 referrer of
+// the image (a manifest whose subject is the image). go-containerregistry keeps the sha256-<hex> fallback tag
+// index on registries without the referrers API, as cosign does.
+const (
+	bundleMediaType       = "application/vnd.dev.sigstore.bundle.v0.3+json"
+	emptyMediaType        = "application/vnd.oci.empty.v1+json"
+	bundlePredicateAnno   = "dev.sigstore.bundle.predicateType"
+	bundleContentAnno     = "dev.sigstore.bundle.content"
+	cosignSignPredicate   = "https://sigstore.dev/cosign/sign/v1"
+	inTotoStatementTypeV1 = "https://in-toto.io/Statement/v1"
+)
+
+// signStatement is what cosign v3 signs for an image: an in-toto statement about its digest.
+func signStatement(d name.Digest) ([]byte, error) {
+	alg, hex, _ := strings.Cut(d.DigestStr(), ":")
+	return json.Marshal(map[string]any{"_type": inTotoStatementTypeV1, "predicateType": cosignSignPredicate,
+		"subject": []any{map[string]any{"digest": map[string]string{alg: hex}}}, "predicate": map[string]any{}})
+}
+
+// referrerManifest is an OCI 1.1 artifact manifest; go-containerregistry's writer reads its subject.
+type referrerManifest struct{ raw []byte }
+
+func (r referrerManifest) RawManifest() ([]byte, error)        { return r.raw, nil }
+func (r referrerManifest) MediaType() (types.MediaType, error) { return types.OCIManifestSchema1, nil }
+
+// writeReferrer pushes a bundle as a referrer of subject and returns the referrer's reference.
+func writeReferrer(ctx context.Context, subject name.Digest, b *protobundle.Bundle, predicateType string) (name.Digest, error) {
+	raw, err := protojson.Marshal(b)
+	if err != nil {
+		return name.Digest{}, err
+	}
+	opts := registry.Options(ctx)
+	sub, err := remote.Head(subject, opts...)
+	if err != nil {
+		return name.Digest{}, fmt.Errorf("reading %s: %w", subject, err)
+	}
+	layer := static.NewLayer(raw, bundleMediaType)
+	config := static.NewLayer([]byte("{}"), emptyMediaType)
+	for _, l := range []v1.Layer{config, layer} {
+		if err := remote.WriteLayer(subject.Context(), l, opts...); err != nil {
+			return name.Digest{}, err
+		}
+	}
+	descOf := func(l v1.Layer) v1.Descriptor {
+		d, _ := l.Digest()
+		sz, _ := l.Size()
+		mt, _ := l.MediaType()
+		return v1.Descriptor{MediaType: mt, Digest: d, Size: sz}
+	}
+	content := "message-signature"
+	if b.GetDsseEnvelope() != nil {
+		content = "dsse-envelope"
+	}
+	m := v1.Manifest{
+		SchemaVersion: 2,
+		MediaType:     types.OCIManifestSchema1,
+		ArtifactType:  bundleMediaType,
+		Config:        descOf(config),
+		Layers:        []v1.Descriptor{descOf(layer)},
+		Subject:       &v1.Descriptor{MediaType: sub.MediaType, Digest: sub.Digest, Size: sub.Size},
+		Annotations: map[string]string{
+			"org.opencontainers.image.created": time.Now().UTC().Format(time.RFC3339),
+			bundleContentAnno:                  content,
+			bundlePredicateAnno:                predicateType,
+		},
+	}
+	mraw, err := json.Marshal(m)
+	if err != nil {
+		return name.Digest{}, err
+	}
+	h, _, err := v1.SHA256(strings.NewReader(string(mraw)))
+	if err != nil {
+		return name.Digest{}, err
+	}
+	ref := subject.Context().Digest(h.String())
+	if err := remote.Put(ref, referrerManifest{mraw}, opts...); err != nil {
+		return name.Digest{}, fmt.Errorf("pushing the referrer of %s: %w", subject, err)
+	}
+	return ref, nil
+}
+
+// referrer is a sigstore bundle found among an image's referrers.
+type referrer struct {
+	ref           name.Digest
+	predicateType string
+	bundle        *bundle.Bundle
+}
+
+// readReferrers lists the sigstore bundles that refer to d (through the referrers API or its fallback tag).
+func readReferrers(ctx context.Context, d name.Digest) ([]referrer, error) {
+	opts := registry.Options(ctx)
+	idx, err := remote.Referrers(d, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("listing the referrers of %s: %w", d, err)
+	}
+	im, err := idx.IndexManifest()
+	if err != nil {
+		return nil, err
+	}
+	var out []referrer
+	for _, desc := range im.Manifests {
+		// Some registries (go-containerregistry's own) list an artifact by its config's media type rather than
+		// its artifactType: read those manifests too.
+		if desc.ArtifactType != bundleMediaType && desc.ArtifactType != emptyMediaType {
+			continue
+		}
+		ref := d.Context().Digest(desc.Digest.String())
+		img, err := remote.Image(ref, opts...)
+		if err != nil {
+			return nil, fmt.Errorf("reading %s: %w", ref, err)
+		}
+		m, err := img.Manifest()
+		if err != nil {
+			return nil, err
+		}
+		if m.ArtifactType != bundleMediaType {
+			continue
+		}
+		layers, err := img.Layers()
+		if err != nil || len(layers) != 1 {
+			return nil, fmt.Errorf("%s: want one bundle layer (%v)", ref, err)
+		}
+		rc, err := layers[0].Compressed()
+		if err != nil {
+			return nil, err
+		}
+		raw, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			return nil, err
+		}
+		var b bundle.Bundle
+		if err := b.UnmarshalJSON(raw); err != nil {
+			return nil, fmt.Errorf("%s: not a sigstore bundle: %w", ref, err)
+		}
+		out = append(out, referrer{ref: ref, predicateType: m.Annotations[bundlePredicateAnno], bundle: &b})
+	}
+	return out, nil
+}
