@@ -111,8 +111,8 @@ func TestOurVerifyAcceptsCosign(t *testing.T) {
 	pub, _ := os.ReadFile(filepath.Join(dir, "cosign.pub"))
 	repo := testenv.Unique(t, reg)
 	for label, args := range map[string][]string{
-		"v2": {v2, "sign", "--key", "cosign.key", "--tlog-upload=false"},
-		"v3": {v3, "sign", "--key", "cosign.key", "--tlog-upload=false", "--new-bundle-format=false", "--use-signing-config=false"},
+		"v2":        {v2, "sign", "--key", "cosign.key", "--tlog-upload=false"},
+		"v3":        {v3, "sign", "--key", "cosign.key", "--tlog-upload=false", "--new-bundle-format=false", "--use-signing-config=false"},
 		"v3-bundle": {v3, "sign", "--key", "cosign.key", "--tlog-upload=false", "--use-signing-config=false", "--new-bundle-format=true"}, // v3's default: a bundle referrer
 	} {
 		digest := testenv.Push(t, repo+":"+label, testenv.Image(t, "linux/amd64", testenv.Layer{"who": label}))
