@@ -3,8 +3,6 @@
 package scan
 
 import (
-	"context"
-
 	"github.com/infinite-scribe/scribe-actions/internal/actionio"
 )
 
@@ -54,8 +52,3 @@ func Spec(in *Inputs) *actionio.Spec {
 
 // Action is the scan action as the binary runs it.
 func Action() actionio.Action { return actionio.Define(Spec, Run) }
-
-// Run scans the image.
-func Run(ctx context.Context, s *actionio.Step, in *Inputs) error {
-	return actionio.ErrNotImplemented
-}

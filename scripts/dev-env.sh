@@ -24,7 +24,9 @@ ACTIONLINT_VERSION=v1.7.12
 ACT_VERSION=v0.2.89
 COSIGN2_VERSION=v2.6.5
 COSIGN3_VERSION=v3.1.3
-APT_PACKAGES=(docker-registry qemu-user-static binfmt-support shellcheck)
+SYFT_VERSION=v1.57.1
+OSV_SCANNER_VERSION=v2.6.0
+APT_PACKAGES=(docker-registry qemu-user-static binfmt-support shellcheck debootstrap)
 
 log() { printf 'dev-env: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -102,6 +104,9 @@ tools() {
 	# cosign, both majors: the peers that must accept our signatures (tests only, never shipped)
 	go_tool cosign "$COSIGN2_VERSION" "GOBIN=$TOOLS/cosign-$COSIGN2_VERSION go install github.com/sigstore/cosign/v2/cmd/cosign@$COSIGN2_VERSION" >/dev/null
 	go_tool cosign "$COSIGN3_VERSION" "GOBIN=$TOOLS/cosign-$COSIGN3_VERSION go install github.com/sigstore/cosign/v3/cmd/cosign@$COSIGN3_VERSION" >/dev/null
+	# the scan action's peers: syft's SBOM and osv-scanner's offline findings are compared with ours
+	go_tool syft "$SYFT_VERSION" "GOBIN=$TOOLS/syft-$SYFT_VERSION go install github.com/anchore/syft/cmd/syft@$SYFT_VERSION" >/dev/null
+	go_tool osv-scanner "$OSV_SCANNER_VERSION" "GOTOOLCHAIN=go1.27.3 GOBIN=$TOOLS/osv-scanner-$OSV_SCANNER_VERSION go install github.com/google/osv-scanner/v2/cmd/osv-scanner@$OSV_SCANNER_VERSION" >/dev/null
 }
 
 up_docker() {
@@ -196,6 +201,25 @@ rootfs() {
 	touch "$dir/.done"
 }
 
+# debian_rootfs makes a real Debian 12 root filesystem with debootstrap (real dpkg status, Python packages
+# installed from Debian's python3-* .debs), the base of the scan action's realistic test image.
+DEBIAN_PACKAGES=python3-jinja2,python3-urllib3,python3-requests,python3-yaml,python3-numpy,git,curl
+debian_rootfs() {
+	local dir=$TOOLS/debian-rootfs-bookworm-1
+	[ -f "$dir/.done" ] && return 0
+	if [ "$(id -u)" -ne 0 ] || ! command -v debootstrap >/dev/null; then
+		log "no debootstrap as root: no Debian rootfs for the scan tests"
+		return 0
+	fi
+	log "debootstrap bookworm into $dir (first run only: about 2 minutes)"
+	rm -rf "$dir" && mkdir -p "$dir"
+	debootstrap --variant=minbase --include="$DEBIAN_PACKAGES" bookworm "$dir/root" >&2
+	rm -rf "$dir/root/var/cache/apt/archives"/*.deb "$dir/root/var/lib/apt/lists"/*
+	tar -C "$dir/root" --numeric-owner -cf "$dir/rootfs.tar" .
+	rm -rf "$dir/root"
+	touch "$dir/.done"
+}
+
 print_env() {
 	local dh
 	dh=$(docker_host)
@@ -205,6 +229,9 @@ print_env() {
 	[ -f "$TOOLS/busybox-rootfs-1/.done" ] && echo "export SCRIBE_ROOTFS_DIR=$TOOLS/busybox-rootfs-1"
 	echo "export SCRIBE_COSIGN_V2=$TOOLS/cosign-$COSIGN2_VERSION/cosign"
 	echo "export SCRIBE_COSIGN_V3=$TOOLS/cosign-$COSIGN3_VERSION/cosign"
+	[ -f "$TOOLS/debian-rootfs-bookworm-1/.done" ] && echo "export SCRIBE_DEBIAN_ROOTFS=$TOOLS/debian-rootfs-bookworm-1/rootfs.tar"
+	echo "export SCRIBE_SYFT=$TOOLS/syft-$SYFT_VERSION/syft"
+	echo "export SCRIBE_OSV_SCANNER=$TOOLS/osv-scanner-$OSV_SCANNER_VERSION/osv-scanner"
 	echo "export PATH=$TOOLS/actionlint-$ACTIONLINT_VERSION:$TOOLS/act-$ACT_VERSION:$TOOLS/buildkit-$BUILDKIT_VERSION:\$PATH"
 }
 
@@ -246,6 +273,7 @@ main() {
 		up_qemu
 		up_buildkit
 		rootfs
+		debian_rootfs
 		log "ready in $((SECONDS - t0)) s"
 		print_env
 		;;

@@ -1,0 +1,171 @@
+package scan
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// ignoreEntry is one line of the ignore file: a vulnerability (by any of its IDs) or a secret (by its
+// fingerprint), optionally only in one package (or secret path), with a reason and an optional expiry.
+type ignoreEntry struct {
+	ID      string `yaml:"id"`
+	Package string `yaml:"package"`
+	Reason  string `yaml:"reason"`
+	Expires string `yaml:"expires"`
+
+	line    int
+	expires time.Time
+	used    bool
+}
+
+// readIgnoreFile parses the ignore file:
+//
+//	ignore:
+//	  - id: CVE-2024-0001         # or GHSA-..., any alias; a secret's fingerprint
+//	    package: openssl          # optional
+//	    reason: not reachable: we never parse untrusted certificates
+//	    expires: 2026-12-31       # optional: after this day the entry stops ignoring
+func readIgnoreFile(path string) ([]*ignoreEntry, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf(`input "ignore-file": %w`, err)
+	}
+	var doc struct {
+		Ignore []yaml.Node `yaml:"ignore"`
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(raw))
+	dec.KnownFields(true)
+	if err := dec.Decode(&doc); err != nil && err.Error() != "EOF" {
+		return nil, fmt.Errorf(`input "ignore-file": %s: %w (want a list under "ignore:" of id, package, reason, expires)`, path, err)
+	}
+	var out []*ignoreEntry
+	for _, n := range doc.Ignore {
+		e := &ignoreEntry{line: n.Line}
+		if err := n.Decode(e); err != nil {
+			return nil, fmt.Errorf(`input "ignore-file": %s:%d: %w`, path, n.Line, err)
+		}
+		var unknown []string
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if k := n.Content[i].Value; !slices.Contains([]string{"id", "package", "reason", "expires"}, k) {
+				unknown = append(unknown, k)
+			}
+		}
+		switch {
+		case len(unknown) > 0:
+			return nil, fmt.Errorf(`input "ignore-file": %s:%d: unknown key %q (want id, package, reason, expires)`, path, n.Line, unknown[0])
+		case e.ID == "":
+			return nil, fmt.Errorf(`input "ignore-file": %s:%d: an entry without "id"`, path, n.Line)
+		case strings.TrimSpace(e.Reason) == "":
+			return nil, fmt.Errorf(`input "ignore-file": %s:%d: %s has no "reason": say why it is safe to ignore`, path, n.Line, e.ID)
+		}
+		if e.Expires != "" {
+			t, err := time.Parse("2006-01-02", e.Expires)
+			if err != nil {
+				return nil, fmt.Errorf(`input "ignore-file": %s:%d: expires %q is not a date (want YYYY-MM-DD)`, path, n.Line, e.Expires)
+			}
+			e.expires = t
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+// applyIgnores marks the findings and secrets that an active entry covers, and returns warnings for entries
+// that expired (they no longer ignore anything) and for active entries that matched nothing.
+func applyIgnores(entries []*ignoreEntry, findings []Finding, secrets []Secret, today time.Time) []string {
+	var warnings []string
+	for _, e := range entries {
+		if !e.expires.IsZero() && today.After(e.expires.Add(24*time.Hour-time.Nanosecond)) {
+			warnings = append(warnings, fmt.Sprintf("ignore entry %s (line %d) expired on %s: it no longer ignores anything", e.ID, e.line, e.Expires))
+			continue
+		}
+		for i := range findings {
+			f := &findings[i]
+			if f.Ignored == "" && (f.ID == e.ID || slices.Contains(f.Aliases, e.ID)) &&
+				(e.Package == "" || e.Package == f.Package.Name || e.Package == f.Package.Source) {
+				f.Ignored, e.used = e.Reason, true
+			}
+		}
+		for i := range secrets {
+			s := &secrets[i]
+			if s.Ignored == "" && s.Fingerprint == e.ID && (e.Package == "" || e.Package == s.Path) {
+				s.Ignored, e.used = e.Reason, true
+			}
+		}
+		if !e.used {
+			warnings = append(warnings, fmt.Sprintf("ignore entry %s (line %d) matched nothing in this image", e.ID, e.line))
+		}
+	}
+	return warnings
+}
+
+// gate is the verdict: what fails it, and only that. Reports hold every finding regardless.
+type gate struct {
+	Passed  bool      `json:"passed"`
+	FailOn  string    `json:"failOn"`
+	Failing []Finding `json:"-"`
+	Secrets []Secret  `json:"-"`
+	Reason  string    `json:"reason"`
+	Unfixed int       `json:"unfixedNotFailing,omitempty"` // at or above the threshold, not failing because unfixed
+}
+
+var failRank = map[string]int{"critical": 4, "high": 3, "medium": 2, "low": 1, "none": 99}
+
+// decide applies fail-on, ignore-unfixed and fail-on-secrets. UNKNOWN severity never reaches a threshold; the
+// summary counts it apart.
+func decide(findings []Finding, secrets []Secret, failOn string, ignoreUnfixed, failOnSecrets bool) gate {
+	g := gate{FailOn: failOn}
+	threshold := failRank[failOn]
+	for _, f := range findings {
+		if f.Ignored != "" || severityRank[f.Severity] < threshold {
+			continue
+		}
+		if ignoreUnfixed && f.FixedVersion == "" {
+			g.Unfixed++
+			continue
+		}
+		g.Failing = append(g.Failing, f)
+	}
+	if failOnSecrets {
+		for _, s := range secrets {
+			if s.Ignored == "" {
+				g.Secrets = append(g.Secrets, s)
+			}
+		}
+	}
+	var why []string
+	if n := len(g.Failing); n > 0 {
+		why = append(why, fmt.Sprintf("%d vulnerabilit%s at or above %s", n, plural(n, "y", "ies"), strings.ToUpper(failOn)))
+	}
+	if n := len(g.Secrets); n > 0 {
+		why = append(why, fmt.Sprintf("%d secret%s in the layers", n, plural(n, "", "s")))
+	}
+	g.Passed = len(why) == 0
+	if g.Passed {
+		g.Reason = "no unignored finding at or above " + strings.ToUpper(failOn)
+		if failOn == "none" {
+			g.Reason = "fail-on: none"
+		}
+		if !failOnSecrets {
+			g.Reason += "; secrets not gated"
+		} else {
+			g.Reason += ", no secret"
+		}
+	} else {
+		g.Reason = strings.Join(why, " and ")
+	}
+	return g
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}

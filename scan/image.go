@@ -1,0 +1,116 @@
+package scan
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
+
+	"github.com/infinite-scribe/scribe-actions/internal/registry"
+)
+
+// target is the image a scan reads, and the names its reports use.
+type target struct {
+	img    v1.Image
+	name   string // repository name, or the file's name: what the reports are named after
+	ref    string // what the user gave
+	digest string // the manifest digest, when known
+}
+
+// openImage reads the image input: an OCI layout directory, a docker-save (or OCI) tarball, or a registry
+// reference by digest. For an index it takes linux/amd64, else the first platform image.
+func openImage(ctx context.Context, image string) (*target, error) {
+	if info, err := os.Stat(image); err == nil {
+		base := strings.TrimSuffix(filepath.Base(filepath.Clean(image)), filepath.Ext(image))
+		if info.IsDir() {
+			idx, err := layout.ImageIndexFromPath(image)
+			if err != nil {
+				return nil, fmt.Errorf(`input "image": %s is a directory but not an OCI layout: %w`, image, err)
+			}
+			img, digest, err := platformImage(idx)
+			if err != nil {
+				return nil, fmt.Errorf(`input "image": %s: %w`, image, err)
+			}
+			return &target{img: img, name: base, ref: image, digest: digest}, nil
+		}
+		img, err := tarball.ImageFromPath(image, nil)
+		if err != nil {
+			return nil, fmt.Errorf(`input "image": %s is neither a docker-save tarball nor an OCI layout: %w`, image, err)
+		}
+		digest := ""
+		if d, err := img.Digest(); err == nil {
+			digest = d.String()
+		}
+		return &target{img: img, name: base, ref: image, digest: digest}, nil
+	}
+	if !strings.Contains(image, "@") {
+		return nil, fmt.Errorf(`input "image": %q is not a file, and a registry image must be given by digest (name@sha256:...), the build action's "image" output`, image)
+	}
+	d, err := registry.Digest(image)
+	if err != nil {
+		return nil, fmt.Errorf(`input "image": %w`, err)
+	}
+	desc, err := remote.Get(d, registry.Options(ctx)...)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", d, err)
+	}
+	t := &target{name: repoName(d), ref: image, digest: d.DigestStr()}
+	if desc.MediaType.IsIndex() {
+		idx, err := desc.ImageIndex()
+		if err != nil {
+			return nil, err
+		}
+		if t.img, _, err = platformImage(idx); err != nil {
+			return nil, fmt.Errorf("%s: %w", d, err)
+		}
+		return t, nil
+	}
+	t.img, err = desc.Image()
+	return t, err
+}
+
+func repoName(d name.Digest) string {
+	r := d.Context().RepositoryStr()
+	return r[strings.LastIndex(r, "/")+1:]
+}
+
+// platformImage picks linux/amd64 from an index (nested indexes followed), else its first platform image.
+func platformImage(idx v1.ImageIndex) (v1.Image, string, error) {
+	im, err := idx.IndexManifest()
+	if err != nil {
+		return nil, "", err
+	}
+	var first *v1.Descriptor
+	for i, m := range im.Manifests {
+		if registry.IsAttestationManifest(m) {
+			continue
+		}
+		if m.MediaType.IsIndex() {
+			child, err := idx.ImageIndex(m.Digest)
+			if err != nil {
+				return nil, "", err
+			}
+			return platformImage(child)
+		}
+		if first == nil {
+			first = &im.Manifests[i]
+		}
+		if m.Platform != nil && m.Platform.OS == "linux" && m.Platform.Architecture == "amd64" {
+			first = &im.Manifests[i]
+			break
+		}
+	}
+	if first == nil {
+		return nil, "", errors.New("holds no image")
+	}
+	img, err := idx.Image(first.Digest)
+	return img, first.Digest.String(), err
+}

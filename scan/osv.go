@@ -1,0 +1,396 @@
+package scan
+
+import (
+	"archive/zip"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"runtime"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/google/osv-scalibr/semantic"
+	gocvss20 "github.com/pandatix/go-cvss/20"
+	gocvss30 "github.com/pandatix/go-cvss/30"
+	gocvss31 "github.com/pandatix/go-cvss/31"
+	gocvss40 "github.com/pandatix/go-cvss/40"
+)
+
+// record is an OSV vulnerability record, the fields a match needs.
+type record struct {
+	ID               string     `json:"id"`
+	Aliases          []string   `json:"aliases"`
+	Summary          string     `json:"summary"`
+	Details          string     `json:"details"`
+	Withdrawn        string     `json:"withdrawn"`
+	Severity         []severity `json:"severity"`
+	Affected         []affected `json:"affected"`
+	DatabaseSpecific struct {
+		Severity string `json:"severity"` // GitHub's advisories: CRITICAL, HIGH, MODERATE, LOW
+	} `json:"database_specific"`
+}
+
+type severity struct {
+	Type  string `json:"type"`
+	Score string `json:"score"`
+}
+
+type affected struct {
+	Package struct {
+		Ecosystem string `json:"ecosystem"`
+		Name      string `json:"name"`
+	} `json:"package"`
+	Ranges []struct {
+		Type   string              `json:"type"`
+		Events []map[string]string `json:"events"`
+	} `json:"ranges"`
+	Versions          []string   `json:"versions"`
+	Severity          []severity `json:"severity"`
+	EcosystemSpecific struct {
+		Urgency string `json:"urgency"` // Debian's security tracker
+	} `json:"ecosystem_specific"`
+}
+
+// database holds the records that can concern the image's packages, by ecosystem and name.
+type database struct {
+	records map[string][]*record // matchKey(ecosystem base, name) -> records
+	loaded  map[string]int       // ecosystem -> records read
+}
+
+func matchKey(ecosystem, name string) string {
+	base, _, _ := strings.Cut(ecosystem, ":")
+	if base == ecoPyPI {
+		name = normalizePyPI(name)
+	}
+	return base + "\x00" + name
+}
+
+// readZip reads an ecosystem's all.zip, keeping the records that name a package in want (matchKey) and
+// skipping withdrawn ones. A record that is not OSV JSON is an error naming it; nothing panics.
+func (db *database) readZip(ecosystem string, data []byte, want map[string]bool) error {
+	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		return fmt.Errorf("%s/all.zip is not a zip archive: %w", ecosystem, err)
+	}
+	files := make(chan *zip.File)
+	var mu sync.Mutex
+	var firstErr error
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for f := range files {
+				r, err := readRecord(f)
+				mu.Lock()
+				if err != nil && firstErr == nil {
+					firstErr = fmt.Errorf("%s/all.zip: %s: %w", ecosystem, f.Name, err)
+				}
+				if r != nil && r.Withdrawn == "" {
+					db.loaded[ecosystem]++
+					seen := map[string]bool{}
+					for _, a := range r.Affected {
+						k := matchKey(a.Package.Ecosystem, a.Package.Name)
+						if want[k] && !seen[k] {
+							seen[k] = true
+							db.records[k] = append(db.records[k], r)
+						}
+					}
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	for _, f := range zr.File {
+		if strings.HasSuffix(f.Name, ".json") {
+			files <- f
+		}
+	}
+	close(files)
+	wg.Wait()
+	return firstErr
+}
+
+func readRecord(f *zip.File) (*record, error) {
+	if f.UncompressedSize64 > 64<<20 {
+		return nil, fmt.Errorf("record of %d bytes", f.UncompressedSize64)
+	}
+	rc, err := f.Open()
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	raw, err := io.ReadAll(io.LimitReader(rc, 64<<20))
+	if err != nil {
+		return nil, err
+	}
+	return parseRecord(raw)
+}
+
+func parseRecord(raw []byte) (*record, error) {
+	var r record
+	if err := json.Unmarshal(raw, &r); err != nil {
+		return nil, fmt.Errorf("not an OSV record: %w", err)
+	}
+	if r.ID == "" {
+		return nil, fmt.Errorf("not an OSV record: no id")
+	}
+	return &r, nil
+}
+
+// Finding is a vulnerability of a package.
+type Finding struct {
+	ID             string   `json:"id"`
+	Aliases        []string `json:"aliases,omitempty"` // the other IDs folded into this finding
+	Summary        string   `json:"summary,omitempty"`
+	Severity       string   `json:"severity"`       // CRITICAL, HIGH, MEDIUM, LOW, UNKNOWN
+	SeveritySource string   `json:"severitySource"` // cvss-v3 score 9.8, ghsa database_specific, debian urgency, none
+	Score          float64  `json:"score,omitempty"`
+	FixedVersion   string   `json:"fixedVersion,omitempty"`
+	Package        Package  `json:"package"`
+	Ignored        string   `json:"ignored,omitempty"` // the ignore file's reason, when an entry covers it
+}
+
+// match finds the vulnerabilities of each package: its version in an affected entry's versions or ranges
+// (OSV's semantics, per-ecosystem ordering from osv-scalibr's semantic package). Records that share an ID or
+// alias for the same package are folded into one finding.
+func (db *database) match(pkgs []Package) []Finding {
+	var out []Finding
+	for _, p := range pkgs {
+		name, version := p.Name, p.Version
+		if p.Source != "" {
+			name, version = p.Source, p.SourceVersion
+		}
+		if version == "" || version == "(devel)" {
+			continue
+		}
+		var hits []Finding
+		for _, r := range db.records[matchKey(p.Ecosystem, name)] {
+			for _, a := range r.Affected {
+				if matchKey(a.Package.Ecosystem, a.Package.Name) != matchKey(p.Ecosystem, name) || !sameRelease(a.Package.Ecosystem, p.Ecosystem) {
+					continue
+				}
+				hit, fixed := a.affects(version, p.Ecosystem)
+				if !hit {
+					continue
+				}
+				f := Finding{ID: r.ID, Aliases: r.Aliases, Summary: r.Summary, FixedVersion: fixed, Package: p}
+				f.Severity, f.SeveritySource, f.Score = rate(r, a)
+				hits = append(hits, f)
+				break
+			}
+		}
+		out = append(out, fold(hits)...)
+	}
+	return out
+}
+
+// sameRelease: a Debian or Alpine record names the release ("Debian:12"); the others have one ecosystem.
+func sameRelease(recordEco, pkgEco string) bool {
+	if strings.Contains(recordEco, ":") || strings.Contains(pkgEco, ":") {
+		return recordEco == pkgEco
+	}
+	return true
+}
+
+// affects tells whether the version is affected, and the version that fixes it when known.
+func (a affected) affects(version, ecosystem string) (bool, string) {
+	if slices.Contains(a.Versions, version) {
+		return true, a.fixedAfter(version, ecosystem)
+	}
+	v, err := semantic.Parse(version, ecosystem)
+	if err != nil {
+		return false, ""
+	}
+	cmp := func(s string) int { // version compared with an event's version; "0" is before everything
+		if s == "0" {
+			return 1
+		}
+		c, err := v.CompareStr(s)
+		if err != nil {
+			return -2
+		}
+		return c
+	}
+	for _, rg := range a.Ranges {
+		if rg.Type != "ECOSYSTEM" && rg.Type != "SEMVER" {
+			continue // GIT ranges name commits
+		}
+		events := sortedEvents(rg.Events, ecosystem)
+		in, fixed := false, ""
+		for _, e := range events {
+			c := cmp(e.version)
+			if c == -2 {
+				continue
+			}
+			switch e.kind {
+			case "introduced":
+				if c >= 0 {
+					in, fixed = true, ""
+				}
+			case "fixed", "limit":
+				if c >= 0 {
+					in = false
+				} else if in && fixed == "" && e.kind == "fixed" {
+					fixed = e.version
+				}
+			case "last_affected":
+				if c > 0 {
+					in = false
+				}
+			}
+		}
+		if in {
+			return true, fixed
+		}
+	}
+	return false, ""
+}
+
+// fixedAfter is the first fixed event above the version, for a match found in the versions list.
+func (a affected) fixedAfter(version, ecosystem string) string {
+	v, err := semantic.Parse(version, ecosystem)
+	if err != nil {
+		return ""
+	}
+	for _, rg := range a.Ranges {
+		for _, e := range sortedEvents(rg.Events, ecosystem) {
+			if c, err := v.CompareStr(e.version); e.kind == "fixed" && err == nil && c < 0 {
+				return e.version
+			}
+		}
+	}
+	return ""
+}
+
+type event struct{ kind, version string }
+
+func sortedEvents(events []map[string]string, ecosystem string) []event {
+	var out []event
+	for _, m := range events {
+		for k, v := range m {
+			out = append(out, event{k, v})
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].version == "0" || out[j].version == "0" {
+			return out[i].version == "0" && out[j].version != "0"
+		}
+		vi, err := semantic.Parse(out[i].version, ecosystem)
+		if err != nil {
+			return false
+		}
+		c, err := vi.CompareStr(out[j].version)
+		return err == nil && c < 0
+	})
+	return out
+}
+
+// rate is a finding's severity: the CVSS vector's base score (v3, else v4, else v2), else GitHub's
+// database_specific.severity, else Debian's urgency, else UNKNOWN; and which of those it came from.
+func rate(r *record, a affected) (string, string, float64) {
+	vectors := append(slices.Clone(a.Severity), r.Severity...)
+	for _, prefer := range []string{"CVSS_V3", "CVSS_V4", "CVSS_V2"} {
+		for _, s := range vectors {
+			if s.Type != prefer {
+				continue
+			}
+			if score, ok := cvssScore(s.Score); ok {
+				return bucket(score), fmt.Sprintf("%s base score %.1f", strings.ToLower(strings.ReplaceAll(s.Type, "_", "-")), score), score
+			}
+		}
+	}
+	switch strings.ToUpper(r.DatabaseSpecific.Severity) {
+	case "CRITICAL":
+		return "CRITICAL", "ghsa database_specific.severity", 0
+	case "HIGH":
+		return "HIGH", "ghsa database_specific.severity", 0
+	case "MODERATE", "MEDIUM":
+		return "MEDIUM", "ghsa database_specific.severity", 0
+	case "LOW":
+		return "LOW", "ghsa database_specific.severity", 0
+	}
+	switch strings.ToLower(a.EcosystemSpecific.Urgency) {
+	case "high":
+		return "HIGH", "debian urgency", 0
+	case "medium":
+		return "MEDIUM", "debian urgency", 0
+	case "low", "low**", "unimportant":
+		return "LOW", "debian urgency", 0
+	}
+	return "UNKNOWN", "none", 0
+}
+
+func cvssScore(vector string) (float64, bool) {
+	switch {
+	case strings.HasPrefix(vector, "CVSS:3.1/"):
+		if c, err := gocvss31.ParseVector(vector); err == nil {
+			return c.BaseScore(), true
+		}
+	case strings.HasPrefix(vector, "CVSS:3.0/"):
+		if c, err := gocvss30.ParseVector(vector); err == nil {
+			return c.BaseScore(), true
+		}
+	case strings.HasPrefix(vector, "CVSS:4.0/"):
+		if c, err := gocvss40.ParseVector(vector); err == nil {
+			return c.Score(), true
+		}
+	default:
+		if c, err := gocvss20.ParseVector(vector); err == nil {
+			return c.BaseScore(), true
+		}
+	}
+	return 0, false
+}
+
+// bucket is CVSS's qualitative rating of a score (what code scanning's security-severity uses too).
+func bucket(score float64) string {
+	switch {
+	case score >= 9:
+		return "CRITICAL"
+	case score >= 7:
+		return "HIGH"
+	case score >= 4:
+		return "MEDIUM"
+	}
+	return "LOW"
+}
+
+var severityRank = map[string]int{"CRITICAL": 4, "HIGH": 3, "MEDIUM": 2, "LOW": 1, "UNKNOWN": 0}
+
+// fold merges the findings of one package that name the same vulnerability (a shared ID or alias): the most
+// severe record's ID stays, the other IDs become aliases.
+func fold(hits []Finding) []Finding {
+	var out []Finding
+	for _, h := range hits {
+		ids := append([]string{h.ID}, h.Aliases...)
+		merged := false
+		for i := range out {
+			known := append([]string{out[i].ID}, out[i].Aliases...)
+			if !slices.ContainsFunc(ids, func(id string) bool { return slices.Contains(known, id) }) {
+				continue
+			}
+			keep, other := out[i], h
+			if severityRank[h.Severity] > severityRank[keep.Severity] {
+				keep, other = h, out[i]
+			}
+			for _, id := range append([]string{other.ID}, other.Aliases...) {
+				if id != keep.ID && !slices.Contains(keep.Aliases, id) {
+					keep.Aliases = append(slices.Clone(keep.Aliases), id)
+				}
+			}
+			if keep.FixedVersion == "" {
+				keep.FixedVersion = other.FixedVersion
+			}
+			out[i], merged = keep, true
+			break
+		}
+		if !merged {
+			out = append(out, h)
+		}
+	}
+	return out
+}

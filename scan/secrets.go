@@ -1,0 +1,126 @@
+package scan
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"path"
+	"reflect"
+	"regexp"
+	"strings"
+
+	"github.com/google/osv-scalibr/veles"
+	"github.com/google/osv-scalibr/veles/secrets/anthropicapikey"
+	"github.com/google/osv-scalibr/veles/secrets/awsaccesskey"
+	"github.com/google/osv-scalibr/veles/secrets/azurestorageaccountaccesskey"
+	"github.com/google/osv-scalibr/veles/secrets/digitaloceanapikey"
+	"github.com/google/osv-scalibr/veles/secrets/dockerhubpat"
+	"github.com/google/osv-scalibr/veles/secrets/gcpapikey"
+	"github.com/google/osv-scalibr/veles/secrets/gcpsak"
+	"github.com/google/osv-scalibr/veles/secrets/github"
+	"github.com/google/osv-scalibr/veles/secrets/gitlabpat"
+	"github.com/google/osv-scalibr/veles/secrets/huggingfaceapikey"
+	"github.com/google/osv-scalibr/veles/secrets/npmjsaccesstoken"
+	"github.com/google/osv-scalibr/veles/secrets/openai"
+	"github.com/google/osv-scalibr/veles/secrets/privatekey"
+	"github.com/google/osv-scalibr/veles/secrets/pypiapitoken"
+	"github.com/google/osv-scalibr/veles/secrets/sendgrid"
+	"github.com/google/osv-scalibr/veles/secrets/slacktoken"
+	"github.com/google/osv-scalibr/veles/secrets/stripeapikeys"
+)
+
+// Secret is a credential found in a layer. It never holds the secret: the rule, where, and a fingerprint
+// (a hash) that tells two findings of the same secret apart from two different ones.
+type Secret struct {
+	Rule        string `json:"rule"`
+	Path        string `json:"path"`
+	Layer       int    `json:"layer"` // 0-based
+	Line        int    `json:"line"`
+	Fingerprint string `json:"fingerprint"`
+	Ignored     string `json:"ignored,omitempty"` // the ignore file's reason, when an entry covers it
+}
+
+// secretScanner finds credentials with the detectors of osv-scalibr's veles (Google's maintained secret
+// rules), plus one rule for .env files holding credentials. Vault's and URL-credential detectors are left out: in a
+// distribution's Python and Perl sources they only found examples.
+type secretScanner struct {
+	detectors []veles.Detector
+}
+
+func newSecretScanner() *secretScanner {
+	return &secretScanner{detectors: []veles.Detector{
+		privatekey.NewDetector(), awsaccesskey.NewDetector(), gcpsak.NewDetector(), gcpapikey.NewDetector(),
+		azurestorageaccountaccesskey.NewDetector(), digitaloceanapikey.NewDetector(),
+		github.NewClassicPATDetector(), github.NewFineGrainedPATDetector(), github.NewOAuthTokenDetector(),
+		github.NewAppS2STokenDetector(), github.NewAppU2SDetector(), github.NewAppRefreshTokenDetector(),
+		gitlabpat.NewDetector(), slacktoken.NewAppLevelTokenDetector(), stripeapikeys.NewSecretKeyDetector(),
+		npmjsaccesstoken.NewDetector(), pypiapitoken.NewDetector(), dockerhubpat.NewDetector(), sendgrid.NewDetector(),
+		openai.NewDetector(), anthropicapikey.NewDetector(), huggingfaceapikey.NewDetector(),
+	}}
+}
+
+// Paths that hold documentation, translations and time zones, never credentials.
+var secretSkip = []string{"/usr/share/doc/", "/usr/share/man/", "/usr/share/locale/", "/usr/share/zoneinfo/",
+	"/usr/share/i18n/", "/usr/share/info/", "/usr/include/", "/var/lib/dpkg/info/"}
+
+func (s *secretScanner) wants(p string) bool {
+	for _, prefix := range secretSkip {
+		if strings.HasPrefix(p, prefix) {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *secretScanner) scan(p string, layer int, data []byte) []Secret {
+	head := data[:min(len(data), 8000)]
+	if bytes.IndexByte(head, 0) >= 0 { // binary: only a DER key file is worth reading
+		switch path.Ext(p) {
+		case ".der", ".key", ".p8":
+		default:
+			return nil
+		}
+	}
+	var out []Secret
+	for _, d := range s.detectors {
+		secrets, offsets := d.Detect(data)
+		for i, sec := range secrets {
+			out = append(out, newSecret(ruleName(sec), p, layer, data, offsets[i], fmt.Sprintf("%+v", sec)))
+		}
+	}
+	if isDotEnv(path.Base(p)) {
+		for _, m := range dotEnvCredential.FindAllSubmatchIndex(data, -1) {
+			value := string(data[m[4]:m[5]])
+			if strings.HasPrefix(value, "$") || placeholder.MatchString(value) {
+				continue
+			}
+			out = append(out, newSecret("DotEnvCredential", p, layer, data, m[0], string(data[m[2]:m[3]])+"="+value))
+		}
+	}
+	return out
+}
+
+func newSecret(rule, p string, layer int, data []byte, offset int, value string) Secret {
+	sum := sha256.Sum256([]byte(rule + "\x00" + value))
+	return Secret{Rule: rule, Path: p, Layer: layer, Line: bytes.Count(data[:offset], []byte("\n")) + 1,
+		Fingerprint: hex.EncodeToString(sum[:8])}
+}
+
+// ruleName names a veles finding by its type: privatekey.PrivateKey -> PrivateKey.
+func ruleName(sec veles.Secret) string {
+	t := reflect.TypeOf(sec)
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return t.Name()
+}
+
+func isDotEnv(base string) bool {
+	return base == ".env" || strings.HasPrefix(base, ".env.") || strings.HasSuffix(base, ".env")
+}
+
+var (
+	dotEnvCredential = regexp.MustCompile(`(?mi)^\s*(?:export\s+)?([A-Z0-9_]*(?:PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|CREDENTIALS?)[A-Z0-9_]*)\s*=\s*["']?([^"'\s#]{6,})`)
+	placeholder      = regexp.MustCompile(`(?i)^(changeme|change_me|example|placeholder|your[_-].*|xxx+|\*+|<.*>|null|none|false|true)$`)
+)
