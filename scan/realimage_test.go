@@ -61,8 +61,8 @@ import (
 func main() { fmt.Println(gin.Version, ssh.CertAlgoRSAv01, http2.NextProtoTLS) }
 `
 
-const realDockerfile = `FROM debian:bookworm
-RUN apt-get update && apt-get install -y python3-jinja2 python3-urllib3 python3-requests python3-yaml python3-numpy git curl
+// realDockerfile is how the realistic image would be built (its base: Debian with the python3-* packages).
+const realDockerfile = `FROM python-base:bookworm
 COPY app /app
 COPY --from=build /out/app /usr/local/bin/app
 COPY secrets/ /
