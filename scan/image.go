@@ -1,10 +1,15 @@
 package scan
 
 import (
+	"archive/tar"
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
+	path2 "path"
 	"path/filepath"
 	"strings"
 
@@ -23,6 +28,10 @@ type target struct {
 	name   string // repository name, or the file's name: what the reports are named after
 	ref    string // what the user gave
 	digest string // the manifest digest, when known
+	id     string // the image ID (config digest), for a tarball
+	// stored says, per layer, that the source holds it uncompressed (docker save's layer.tar): read it as
+	// it is rather than have it gzipped on the fly.
+	stored []bool
 }
 
 // openImage reads the image input: an OCI layout directory, a docker-save (or OCI) tarball, or a registry
@@ -45,11 +54,15 @@ func openImage(ctx context.Context, image string) (*target, error) {
 		if err != nil {
 			return nil, fmt.Errorf(`input "image": %s is neither a docker-save tarball nor an OCI layout: %w`, image, err)
 		}
-		digest := ""
-		if d, err := img.Digest(); err == nil {
-			digest = d.String()
+		stored, err := storedLayers(image)
+		if err != nil {
+			return nil, fmt.Errorf(`input "image": %s: %w`, image, err)
 		}
-		return &target{img: img, name: base, ref: image, digest: digest}, nil
+		id := ""
+		if h, err := img.ConfigName(); err == nil {
+			id = h.String()
+		}
+		return &target{img: img, name: base, ref: image, id: id, stored: stored}, nil
 	}
 	if !strings.Contains(image, "@") {
 		return nil, fmt.Errorf(`input "image": %q is not a file, and a registry image must be given by digest (name@sha256:...), the build action's "image" output`, image)
@@ -113,4 +126,47 @@ func platformImage(idx v1.ImageIndex) (v1.Image, string, error) {
 	}
 	img, err := idx.Image(first.Digest)
 	return img, first.Digest.String(), err
+}
+
+// storedLayers reads a docker-save tarball's manifest.json and tells, for each layer it lists, whether the
+// file is stored uncompressed.
+func storedLayers(path string) ([]bool, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	heads := map[string][]byte{}
+	var manifest []struct{ Layers []string }
+	tr := tar.NewReader(f)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		if h.Name == "manifest.json" {
+			if err := json.NewDecoder(tr).Decode(&manifest); err != nil {
+				return nil, fmt.Errorf("manifest.json: %w", err)
+			}
+			continue
+		}
+		head := make([]byte, 4)
+		n, _ := io.ReadFull(tr, head)
+		heads[path2.Clean(h.Name)] = head[:n]
+	}
+	if len(manifest) == 0 {
+		return nil, nil // an OCI tarball: its blobs are what they say
+	}
+	var out []bool
+	for _, l := range manifest[0].Layers {
+		out = append(out, !compressed(heads[path2.Clean(l)]))
+	}
+	return out, nil
+}
+
+func compressed(head []byte) bool {
+	return bytes.HasPrefix(head, []byte{0x1f, 0x8b}) || bytes.HasPrefix(head, []byte{0x28, 0xb5, 0x2f, 0xfd})
 }

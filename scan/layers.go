@@ -49,8 +49,8 @@ type fileSystem struct {
 // readImage reads every layer once, in parallel, then applies them in order: later files replace earlier ones,
 // whiteouts and opaque directories delete them. Secrets are reported from every layer, deleted later or not:
 // a secret in any layer ships with the image.
-func readImage(img v1.Image, secrets *secretScanner) (*fileSystem, error) {
-	layers, err := img.Layers()
+func readImage(t *target, secrets *secretScanner) (*fileSystem, error) {
+	layers, err := t.img.Layers()
 	if err != nil {
 		return nil, err
 	}
@@ -63,7 +63,8 @@ func readImage(img v1.Image, secrets *secretScanner) (*fileSystem, error) {
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			scans[i], errs[i] = readLayer(l, i, secrets)
+			stored := i < len(t.stored) && t.stored[i]
+			scans[i], errs[i] = readLayer(l, i, stored, secrets)
 			if errs[i] != nil {
 				errs[i] = fmt.Errorf("layer %d: %w", i+1, errs[i])
 			}
@@ -99,8 +100,12 @@ func readImage(img v1.Image, secrets *secretScanner) (*fileSystem, error) {
 }
 
 // decompress opens a layer blob whatever its compression (gzip, zstd or none), with klauspost's decoders,
-// which are several times faster than the standard library's gzip.
-func decompress(l v1.Layer) (io.ReadCloser, error) {
+// which are several times faster than the standard library's gzip, decompressing ahead in another goroutine.
+// A layer the source stores uncompressed is read as it is.
+func decompress(l v1.Layer, stored bool) (io.ReadCloser, error) {
+	if stored {
+		return l.Uncompressed()
+	}
 	rc, err := l.Compressed()
 	if err != nil {
 		return nil, err
@@ -114,20 +119,14 @@ func decompress(l v1.Layer) (io.ReadCloser, error) {
 			rc.Close()
 			return nil, err
 		}
-		return struct {
-			io.Reader
-			io.Closer
-		}{zr, rc}, nil
+		return readAhead(zr, rc), nil
 	case bytes.Equal(magic, []byte{0x28, 0xb5, 0x2f, 0xfd}):
 		zr, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1))
 		if err != nil {
 			rc.Close()
 			return nil, err
 		}
-		return struct {
-			io.Reader
-			io.Closer
-		}{zr.IOReadCloser(), rc}, nil
+		return readAhead(zr, rc), nil
 	}
 	return struct {
 		io.Reader
@@ -135,8 +134,30 @@ func decompress(l v1.Layer) (io.ReadCloser, error) {
 	}{br, rc}, nil
 }
 
-func readLayer(l v1.Layer, index int, secrets *secretScanner) (*layerScan, error) {
-	rc, err := decompress(l)
+// readAhead decompresses in its own goroutine, so inflating the next megabyte overlaps with reading this one.
+func readAhead(r io.Reader, c io.Closer) io.ReadCloser {
+	pr, pw := io.Pipe()
+	go func() {
+		_, err := io.CopyBuffer(pw, r, make([]byte, 1<<20))
+		pw.CloseWithError(err)
+	}()
+	return struct {
+		io.Reader
+		io.Closer
+	}{pr, closers{pr, c}}
+}
+
+type closers []io.Closer
+
+func (cs closers) Close() error {
+	for _, c := range cs {
+		c.Close()
+	}
+	return nil
+}
+
+func readLayer(l v1.Layer, index int, stored bool, secrets *secretScanner) (*layerScan, error) {
+	rc, err := decompress(l, stored)
 	if err != nil {
 		return nil, err
 	}

@@ -86,6 +86,8 @@ func realImage(t testing.TB) string {
 	testenv.Need(t, "the Debian rootfs from debootstrap (SCRIBE_DEBIAN_ROOTFS)", err)
 	_, err = exec.LookPath("npm")
 	testenv.Need(t, "npm (to fetch packages from the npm registry)", err)
+	_, err = exec.Command("docker", "version").CombinedOutput()
+	testenv.Need(t, "the Docker engine (docker save)", err)
 	realOnce.Do(func() { realPath, realError = buildRealImage(rootfs) })
 	if realError != nil {
 		t.Fatal(realError)
@@ -99,7 +101,7 @@ func buildRealImage(rootfs string) (string, error) {
 		return "", err
 	}
 	info, _ := os.Stat(rootfs)
-	key := sha256.Sum256([]byte(strings.Join(npmPackages, ",") + oldGoMod + oldGoMain + info.ModTime().String() + "v1"))
+	key := sha256.Sum256([]byte(strings.Join(npmPackages, ",") + oldGoMod + oldGoMain + info.ModTime().String() + "v2"))
 	dir := filepath.Join(cache, "scribe-actions", "test-images", hex.EncodeToString(key[:8]))
 	out := filepath.Join(dir, "realistic.tar")
 	if _, err := os.Stat(out); err == nil {
@@ -189,12 +191,18 @@ func buildRealImage(rootfs string) (string, error) {
 	cf = cf.DeepCopy()
 	cf.OS, cf.Architecture = "linux", "amd64"
 	img, _ = mutate.ConfigFile(img, cf)
+	// Through the Docker engine, so the tarball is what `docker save` writes (uncompressed layer.tar files).
 	tag, _ := name.NewTag("scribe.test/realistic:1")
-	tmp := out + ".tmp"
+	tmp := filepath.Join(work, "image.tar")
 	if err := tarball.WriteToFile(tmp, tag, img); err != nil {
 		return "", err
 	}
-	return out, os.Rename(tmp, out)
+	for _, args := range [][]string{{"load", "-i", tmp}, {"save", "-o", out + ".tmp", tag.String()}, {"rmi", tag.String()}} {
+		if outp, err := exec.Command("docker", args...).CombinedOutput(); err != nil {
+			return "", &buildError{"docker " + args[0], err, outp}
+		}
+	}
+	return out, os.Rename(out+".tmp", out)
 }
 
 type buildError struct {

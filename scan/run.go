@@ -55,7 +55,7 @@ func Run(ctx context.Context, s *actionio.Step, in *Inputs) error {
 	if err != nil {
 		return err
 	}
-	fs, err := readImage(t.img, newSecretScanner())
+	fs, err := readImage(t, newSecretScanner())
 	if err != nil {
 		return fmt.Errorf("reading %s: %w", in.Image, err)
 	}

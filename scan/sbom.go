@@ -35,12 +35,20 @@ func uuidFor(seed string) string {
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
 
+// version is what SBOMs call the image's version: its digest, or for a tarball its image ID.
+func (t *target) version() string {
+	if t.digest != "" {
+		return t.digest
+	}
+	return t.id
+}
+
 // writeCycloneDX writes a CycloneDX 1.6 JSON SBOM: the image as metadata.component, each package a component
 // with its purl and where it was found (layer, path) as properties.
 func writeCycloneDX(path string, t *target, pkgs []Package, now time.Time) error {
 	bom := cdx.NewBOM()
 	bom.SerialNumber = "urn:uuid:" + uuidFor(t.ref+t.digest+now.String())
-	image := cdx.Component{Type: cdx.ComponentTypeContainer, Name: t.name, Version: t.digest, BOMRef: "image", PackageURL: imagePURL(t)}
+	image := cdx.Component{Type: cdx.ComponentTypeContainer, Name: t.name, Version: t.version(), BOMRef: "image", PackageURL: imagePURL(t)}
 	bom.Metadata = &cdx.Metadata{Timestamp: now.UTC().Format(time.RFC3339), Component: &image,
 		Tools: &cdx.ToolsChoice{Components: &[]cdx.Component{{Type: cdx.ComponentTypeApplication, Name: toolName}}}}
 	comps := make([]cdx.Component, 0, len(pkgs))
@@ -72,7 +80,7 @@ func writeSPDX(path string, t *target, pkgs []Package, now time.Time) error {
 		CreationInfo: &spdx.CreationInfo{Created: now.UTC().Format(time.RFC3339),
 			Creators: []common.Creator{{CreatorType: "Tool", Creator: toolName}}},
 	}
-	image := &spdx.Package{PackageName: t.name, PackageSPDXIdentifier: "image", PackageVersion: t.digest,
+	image := &spdx.Package{PackageName: t.name, PackageSPDXIdentifier: "image", PackageVersion: t.version(),
 		PackageDownloadLocation: "NOASSERTION", PrimaryPackagePurpose: "CONTAINER"}
 	if u := imagePURL(t); u != "" {
 		image.PackageExternalReferences = []*spdx.PackageExternalReference{{Category: "PACKAGE-MANAGER", RefType: "purl", Locator: u}}

@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/infinite-scribe/scribe-actions/internal/testenv"
@@ -129,11 +128,11 @@ func TestInventoryMatchesSyft(t *testing.T) {
 
 func inventory(t testing.TB, tarPath string) []Package {
 	t.Helper()
-	img, err := tarball.ImageFromPath(tarPath, nil)
+	tg, err := openImage(t.Context(), tarPath)
 	if err != nil {
 		t.Fatal(err)
 	}
-	fs, err := readImage(img, nil)
+	fs, err := readImage(tg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,7 +159,7 @@ func TestFindingsAgreeWithOSVScanner(t *testing.T) {
 		Results []struct {
 			Packages []struct {
 				Package         struct{ Name, Version, Ecosystem string } `json:"package"`
-				Vulnerabilities []struct{ ID string }                      `json:"vulnerabilities"`
+				Vulnerabilities []struct{ ID string }                     `json:"vulnerabilities"`
 			} `json:"packages"`
 		} `json:"results"`
 	}
@@ -244,7 +243,7 @@ func TestScanRealImage(t *testing.T) {
 				RuleID    string `json:"ruleId"`
 				Locations []struct {
 					PhysicalLocation struct {
-						ArtifactLocation struct{ URI string } `json:"artifactLocation"`
+						ArtifactLocation struct{ URI string }    `json:"artifactLocation"`
 						Region           struct{ StartLine int } `json:"region"`
 					} `json:"physicalLocation"`
 				} `json:"locations"`
@@ -371,4 +370,17 @@ func mustRead(t *testing.T, p string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+func BenchmarkReadRealImage(b *testing.B) {
+	img := realImage(b)
+	for i := 0; i < b.N; i++ {
+		tg, err := openImage(b.Context(), img)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := readImage(tg, newSecretScanner()); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

@@ -267,6 +267,7 @@ main() {
 		local t0=$SECONDS
 		# Debian's docker.io only where no engine is installed: it conflicts with Docker's own packages.
 		if command -v dockerd >/dev/null; then apt_install "${APT_PACKAGES[@]}"; else apt_install docker.io "${APT_PACKAGES[@]}"; fi
+		command -v npm >/dev/null || apt_install npm # the scan tests install npm packages from the npm registry
 		tools
 		up_docker
 		up_registry
