@@ -52,10 +52,10 @@ func TestEveryActionHasHelp(t *testing.T) {
 	}
 }
 
-// Until an action's concern is built, it says so and fails: exit 0 would claim work that was not done.
-func TestPlaceholdersFail(t *testing.T) {
-	code, _, stderr := run(nil, "scan", "--image", "127.0.0.1:5000/app@sha256:"+strings.Repeat("a", 64))
-	if code != 1 || !strings.Contains(stderr, "not implemented") {
+// A scan of an image given by tag is refused before anything is read: the reports must name what was built.
+func TestScanRefusesATag(t *testing.T) {
+	code, _, stderr := run(nil, "scan", "--image", "127.0.0.1:5000/app:latest", "--output-dir", t.TempDir())
+	if code != 1 || !strings.Contains(stderr, `input "image"`) || !strings.Contains(stderr, "by digest") {
 		t.Errorf("scan: exit %d, stderr %q", code, stderr)
 	}
 }
