@@ -146,9 +146,9 @@ func TestLayersApplyInOrder(t *testing.T) {
 // with its own path.
 func TestPnpmLayout(t *testing.T) {
 	_, pkgs := scanLayers(t, testenv.Layer{
-		"app/node_modules/.pnpm/minimist@1.2.5/node_modules/minimist/package.json": `{"name":"minimist","version":"1.2.5"}`,
+		"app/node_modules/.pnpm/minimist@1.2.5/node_modules/minimist/package.json":       `{"name":"minimist","version":"1.2.5"}`,
 		"app/node_modules/.pnpm/@babel+core@7.1.0/node_modules/@babel/core/package.json": `{"name":"@babel/core","version":"7.1.0"}`,
-		"app/node_modules/.pnpm/lock.yaml": "lockfileVersion: '9.0'\n",
+		"app/node_modules/.pnpm/lock.yaml":                                               "lockfileVersion: '9.0'\n",
 	})
 	if len(pkgs) != 2 || pkgs[0].PURL != "pkg:npm/%40babel/core@7.1.0" || pkgs[1].Name != "minimist" {
 		t.Fatalf("%+v", pkgs)

@@ -45,7 +45,6 @@ func (a action[T]) bind() (*Spec, func(context.Context, *Step) error) {
 	return a.spec(in), func(ctx context.Context, s *Step) error { return a.run(ctx, s, in) }
 }
 
-
 // Env is how the binary reaches its process: arguments aside, everything an action may read or write.
 type Env struct {
 	Getenv func(string) string
