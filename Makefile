@@ -1,6 +1,6 @@
 # make test: bring the real environment up (scripts/dev-env.sh), then every check CI runs.
 # make build: the binaries, bin/scribe-actions and bin/gen-workflows.
-# make demo: what the suite does today, end to end on this machine (grows with each action).
+# make demo: the whole pipeline on the example repository (examples/), end to end on this machine.
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 
@@ -12,6 +12,7 @@ test:
 	if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted"; exit 1; fi; \
 	echo "== go vet"; go vet ./...; \
 	echo "== go test (SCRIBE_E2E=1)"; SCRIBE_E2E=1 go test -count=1 ./...; \
+	echo "== make demo (the whole pipeline on examples/)"; $(MAKE) --no-print-directory build >/dev/null; go run ./examples/demo >/tmp/scribe-demo.log 2>&1 || { cat /tmp/scribe-demo.log; exit 1; }; tail -20 /tmp/scribe-demo.log; \
 	echo "== shellcheck"; shellcheck launcher/launch.sh scripts/dev-env.sh .ci/run; \
 	echo "== actionlint"; actionlint -color=false && echo "actionlint: .github/workflows clean"
 
@@ -21,12 +22,8 @@ build:
 env:
 	@scripts/dev-env.sh up
 
-# The demo renders the embedded default scribe.yaml (a backend and a web service) into an empty repository,
-# checks it, and lints it with the actionlint CLI.
+# The demo runs the whole suite on the example repository (examples/): render + check, build (two platforms,
+# smoke test), scan, sign + attest, verify, cleanup (dry run, then for real) and a final verify. It prints each
+# step's summary and a table, and writes .scribe/demo/report.md.
 demo: build
-	@eval "$$(scripts/dev-env.sh up)"; \
-	rm -rf .scribe/demo && mkdir -p .scribe/demo && cd .scribe/demo && git init -q; \
-	echo "== gen-workflows render (embedded default, in an empty repository: .scribe/demo)"; ../../bin/gen-workflows render; \
-	echo "== gen-workflows check"; ../../bin/gen-workflows check; \
-	echo "== actionlint"; actionlint -color=false && echo "actionlint: no findings"; \
-	echo "== the backend workflow"; cat .github/workflows/backend-docker-build.yml
+	@eval "$$(scripts/dev-env.sh up)"; go run ./examples/demo

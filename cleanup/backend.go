@@ -156,6 +156,11 @@ func BuildGraph(ctx context.Context, b Backend, versions []Version) (*Graph, err
 			if n.Created.IsZero() {
 				if cf, err := img.ConfigFile(); err == nil {
 					n.Created = cf.Created.Time
+					// A rebuild whose layers all came from the cache keeps BuildKit's earlier created time; the
+					// build's org.opencontainers.image.created label says when it was built.
+					if t, err := time.Parse(time.RFC3339, cf.Config.Labels["org.opencontainers.image.created"]); err == nil && t.After(n.Created) {
+						n.Created = t
+					}
 				}
 			}
 		}

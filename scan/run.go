@@ -180,7 +180,8 @@ func summary(t *target, rep Report, fs *fileSystem, dropped int) string {
 		verdict = "❌ failed"
 	}
 	fmt.Fprintf(&b, "## Scan of `%s`\n\nGate %s: %s.\n\n", t.name, verdict, rep.Gate.Reason)
-	fmt.Fprintf(&b, "%d packages in %d layers; %d vulnerabilities; %d secrets.\n\n", len(rep.Packages), fs.layers, len(rep.Findings), len(rep.Secrets))
+	fmt.Fprintf(&b, "%d package%s in %d layer%s; %d vulnerabilit%s; %d secret%s.\n\n", len(rep.Packages), plural(len(rep.Packages), "", "s"),
+		fs.layers, plural(fs.layers, "", "s"), len(rep.Findings), plural(len(rep.Findings), "y", "ies"), len(rep.Secrets), plural(len(rep.Secrets), "", "s"))
 	sevs := []string{"CRITICAL", "HIGH", "MEDIUM", "LOW", "UNKNOWN"}
 	byEco := map[string]map[string]int{}
 	pkgsByEco := map[string]int{}

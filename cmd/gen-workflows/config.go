@@ -223,8 +223,8 @@ func (c *Config) validate() error {
 			return c.errorf(s.line, "service %q: native-runners must name a runner for each of its platforms %v", s.Name, s.Platforms)
 		}
 		if t := s.Test; t != nil {
-			if !slices.Contains([]string{"uv", "pnpm", "none"}, t.Setup) {
-				return c.errorf(s.line, "service %q: test setup %q is not one of uv, pnpm, none", s.Name, t.Setup)
+			if !slices.Contains([]string{"uv", "pnpm", "go", "none"}, t.Setup) {
+				return c.errorf(s.line, "service %q: test setup %q is not one of uv, pnpm, go, none", s.Name, t.Setup)
 			}
 			if len(t.Commands) == 0 {
 				return c.errorf(s.line, "service %q: test has no commands", s.Name)

@@ -42,7 +42,7 @@ func TestConfigErrorsNameFileAndLine(t *testing.T) {
 		{"expression in a command", "services:\n  - name: api\n    paths: [a]\n    test:\n      setup: none\n      commands: ['echo ${{ github.head_ref }}']\n",
 			`scribe.yaml:2: service "api": "echo ${{ github.head_ref }}" holds a ${{ }} expression`},
 		{"bad test setup", "services:\n  - name: api\n    paths: [a]\n    test:\n      setup: poetry\n      commands: [pytest]\n",
-			`scribe.yaml:2: service "api": test setup "poetry" is not one of uv, pnpm, none`},
+			`scribe.yaml:2: service "api": test setup "poetry" is not one of uv, pnpm, go, none`},
 		{"no services", "registry: ghcr.io\n", `scribe.yaml:1: no services`},
 		{"bad yaml", "services: [\n", `scribe.yaml: yaml: line 1:`},
 	}
