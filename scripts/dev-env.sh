@@ -220,6 +220,37 @@ debian_rootfs() {
 	touch "$dir/.done"
 }
 
+# base_images pushes the example's base images into the local registry, as a registry mirror would serve them:
+# base/busybox:1 (amd64 + arm64, from the busybox root filesystems) and base/golang:<go version> (the host's
+# Go toolchain on busybox, for the build platform). The example's Dockerfiles build FROM them.
+base_images() {
+	local dh go_version ctx
+	dh=$(docker_host)
+	[ -f "$TOOLS/busybox-rootfs-1/.done" ] || return 0
+	go_version=$(go env GOVERSION | sed 's/^go//; s/\.[0-9]*$//')
+	if ! curl -fsS -o /dev/null -H 'Accept: application/vnd.oci.image.index.v1+json' "http://$REGISTRY/v2/base/busybox/manifests/1"; then
+		log "pushing $REGISTRY/base/busybox:1"
+		ctx=$(mktemp -d)
+		cp "$TOOLS"/busybox-rootfs-1/rootfs-*.tar "$ctx/"
+		# shellcheck disable=SC2016 # a Dockerfile variable, expanded by BuildKit
+		printf 'FROM scratch\nARG TARGETARCH\nADD rootfs-${TARGETARCH}.tar /\nENV PATH=/bin\nCMD ["sh"]\n' >"$ctx/Dockerfile"
+		DOCKER_HOST=$dh docker buildx build --builder "$BUILDER" --platform linux/amd64,linux/arm64 --provenance=false \
+			-t "$REGISTRY/base/busybox:1" --push "$ctx" >&2
+		rm -rf "$ctx"
+	fi
+	if ! curl -fsS -o /dev/null -H 'Accept: application/vnd.oci.image.manifest.v1+json' "http://$REGISTRY/v2/base/golang/manifests/$go_version"; then
+		log "pushing $REGISTRY/base/golang:$go_version (the host's Go toolchain)"
+		ctx=$(mktemp -d)
+		cp "$TOOLS/busybox-rootfs-1/rootfs-amd64.tar" "$ctx/"
+		cp -a "$(go env GOROOT)" "$ctx/go"
+		cp /etc/ssl/certs/ca-certificates.crt "$ctx/"
+		printf 'FROM scratch\nADD rootfs-amd64.tar /\nCOPY go /usr/local/go\nCOPY ca-certificates.crt /etc/ssl/certs/\nENV PATH=/usr/local/go/bin:/root/go/bin:/bin GOTOOLCHAIN=local CGO_ENABLED=0\n' >"$ctx/Dockerfile"
+		DOCKER_HOST=$dh docker buildx build --builder "$BUILDER" --platform linux/amd64 --provenance=false \
+			-t "$REGISTRY/base/golang:$go_version" --push "$ctx" >&2
+		rm -rf "$ctx"
+	fi
+}
+
 print_env() {
 	local dh
 	dh=$(docker_host)
@@ -274,6 +305,7 @@ main() {
 		up_qemu
 		up_buildkit
 		rootfs
+		base_images
 		debian_rootfs
 		log "ready in $((SECONDS - t0)) s"
 		print_env

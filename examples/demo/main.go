@@ -81,8 +81,8 @@ func (d *demo) run() int {
 		check, err := d.cmd(filepath.Join(d.bin, "gen-workflows"), "check", "--root", "examples")
 		return "```\n" + out + check + "```\n", err
 	})
-	d.step("prepare: cross-compile the backend, copy the busybox base", func() (string, error) {
-		return d.prepare(run + "-1")
+	d.step("base images in the local registry (scripts/dev-env.sh pushes them)", func() (string, error) {
+		return d.baseImages()
 	})
 	build := func(img, svc, tag string, args map[string]string) (map[string]string, string, error) {
 		in := map[string]string{"images": img, "tags": "type=raw,value=" + tag, "context": "examples/" + svc,
@@ -94,7 +94,7 @@ func (d *demo) run() int {
 		return d.action("build", in)
 	}
 	d.step("build backend "+run+"-1 (amd64 + arm64, smoke test)", func() (s string, err error) {
-		backend1, s, err = build(image, "backend", run+"-1", map[string]string{"smoke-url": "http://localhost:8000/health"})
+		backend1, s, err = build(image, "backend", run+"-1", map[string]string{"smoke-url": "http://localhost:8000/health", "build-args": "VERSION=" + run + "-1"})
 		return s, err
 	})
 	d.step("build web "+run+"-1 (amd64 + arm64, smoke test)", func() (s string, err error) {
@@ -150,10 +150,7 @@ func (d *demo) run() int {
 	d.step("verify backend (index and both platforms)", func() (string, error) { return verify(backend1) })
 	d.step("verify web", func() (string, error) { return verify(webImage) })
 	d.step("build backend "+run+"-2, a newer release", func() (s string, err error) {
-		if s, err = d.prepare(run + "-2"); err != nil {
-			return s, err
-		}
-		backend2, s, err = build(image, "backend", run+"-2", map[string]string{"smoke-url": "http://localhost:8000/health"})
+		backend2, s, err = build(image, "backend", run+"-2", map[string]string{"smoke-url": "http://localhost:8000/health", "build-args": "VERSION=" + run + "-2"})
 		return s, err
 	})
 	d.step("sign backend "+run+"-2", func() (string, error) { return sign(backend2, nil) })
@@ -326,29 +323,19 @@ func (d *demo) cmd(bin string, args ...string) (string, error) {
 	return string(out), err
 }
 
-// prepare cross-compiles the backend for both platforms and copies the busybox root filesystems that
-// scripts/dev-env.sh made into the web context: the images build from them, pulling nothing.
-func (d *demo) prepare(version string) (string, error) {
+// baseImages checks that the registry serves the base images the example's Dockerfiles build FROM.
+func (d *demo) baseImages() (string, error) {
 	var b strings.Builder
-	for _, arch := range []string{"amd64", "arm64"} {
-		out := filepath.Join("examples", "backend", ".dist", "backend-"+arch)
-		cmd := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w -X main.version="+version, "-o", filepath.Join("..", "..", out), ".")
-		cmd.Dir = filepath.Join(d.root, "examples", "backend")
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+arch, "GOFLAGS=-mod=mod")
-		if o, err := cmd.CombinedOutput(); err != nil {
-			return b.String(), fmt.Errorf("go build for %s: %v\n%s", arch, err, o)
-		}
-		fmt.Fprintf(&b, "- `%s`\n", out)
-		raw, err := os.ReadFile(filepath.Join(os.Getenv("SCRIBE_ROOTFS_DIR"), "rootfs-"+arch+".tar"))
+	for _, ref := range []string{"base/busybox:1", "base/golang:1.26"} {
+		r, err := name.ParseReference(d.registry + "/" + ref)
 		if err != nil {
-			return b.String(), err
+			return "", err
 		}
-		base := filepath.Join("examples", "web", ".base", "rootfs-"+arch+".tar")
-		os.MkdirAll(filepath.Dir(base), 0o755)
-		if err := os.WriteFile(filepath.Join(d.root, base), raw, 0o644); err != nil {
-			return b.String(), err
+		desc, err := remote.Head(r)
+		if err != nil {
+			return b.String(), fmt.Errorf("%s: %w (scripts/dev-env.sh up pushes it)", r, err)
 		}
-		fmt.Fprintf(&b, "- `%s`\n", base)
+		fmt.Fprintf(&b, "- `%s` `%s`\n", r, desc.Digest)
 	}
 	return b.String(), nil
 }
