@@ -1,0 +1,359 @@
+package main
+
+import (
+	"archive/zip"
+	"context"
+	"crypto/elliptic"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sigstore/sigstore/pkg/cryptoutils"
+
+	"github.com/infinite-scribe/scribe-actions/internal/testenv"
+)
+
+// The example repository (examples/) as a user has it: its workflows rendered by gen-workflows and run by act
+// on the host, with this repository mapped to the scribe-actions commit the workflows pin. Every `uses:` of our
+// actions, every ${{ }} between their outputs and inputs, the jobs' conditions and the dispatch inputs run for
+// real: images are built for two platforms and pushed to the local registry, scanned, signed, attested and
+// cleaned up. The third-party actions act cannot download are replaced, for the test only, by stand-ins that
+// record their inputs and fail on a missing file (upload-artifact, download-artifact, upload-sarif, setup-go).
+
+type pipeline struct {
+	t                           *testing.T
+	dir, act, owner, image, log string
+	artifacts, standins         string
+	pins                        map[string]string // owner/repo -> pinned commit
+	env                         []string
+	secrets                     []string
+}
+
+const standinScript = `set -eu
+printf '%s\n' "$STANDIN $*" >> "$SCRIBE_STANDIN_LOG"
+`
+
+// standins: action.yml of each stand-in, by repository (and subfolder).
+var standins = map[string]string{
+	"actions/upload-artifact": `name: "upload-artifact (test stand-in)"
+inputs:
+  name: {required: true}
+  path: {required: true}
+runs:
+  using: composite
+  steps:
+    - shell: bash
+      env: {NAME: "${{ inputs.name }}", FILES: "${{ inputs.path }}"}
+      run: |
+        [ -n "$FILES" ] || { echo "::error::upload-artifact stand-in: input path is empty"; exit 1; }
+        mkdir -p "$SCRIBE_ARTIFACTS/$NAME"
+        while IFS= read -r f; do
+          [ -z "$f" ] && continue
+          [ -e "$f" ] || { echo "::error::upload-artifact stand-in: no file $f"; exit 1; }
+          cp -r "$f" "$SCRIBE_ARTIFACTS/$NAME/"
+          echo "upload-artifact name=$NAME file=$f" >> "$SCRIBE_STANDIN_LOG"
+        done <<< "$FILES"
+`,
+	"actions/download-artifact": `name: "download-artifact (test stand-in)"
+inputs:
+  name: {required: true}
+  path: {required: false, default: "."}
+runs:
+  using: composite
+  steps:
+    - shell: bash
+      env: {NAME: "${{ inputs.name }}", DEST: "${{ inputs.path }}"}
+      run: |
+        [ -d "$SCRIBE_ARTIFACTS/$NAME" ] || { echo "::error::download-artifact stand-in: no artifact $NAME"; exit 1; }
+        mkdir -p "$DEST" && cp -r "$SCRIBE_ARTIFACTS/$NAME/." "$DEST/"
+        echo "download-artifact name=$NAME path=$DEST files=$(ls "$DEST" | tr '\n' ' ')" >> "$SCRIBE_STANDIN_LOG"
+`,
+	"github/codeql-action/upload-sarif": `name: "upload-sarif (test stand-in)"
+inputs:
+  sarif_file: {required: true}
+  category: {required: false}
+runs:
+  using: composite
+  steps:
+    - shell: bash
+      env: {FILE: "${{ inputs.sarif_file }}", CATEGORY: "${{ inputs.category }}"}
+      run: |
+        [ -f "$FILE" ] || { echo "::error::upload-sarif stand-in: no SARIF file '$FILE'"; exit 1; }
+        grep -q '"version": "2.1.0"' "$FILE" || { echo "::error::upload-sarif stand-in: $FILE is not SARIF 2.1.0"; exit 1; }
+        echo "upload-sarif file=$FILE category=$CATEGORY results=$(grep -c '"ruleId"' "$FILE")" >> "$SCRIBE_STANDIN_LOG"
+`,
+	"actions/setup-go": `name: "setup-go (test stand-in: the host's Go)"
+inputs:
+  go-version: {required: false}
+runs:
+  using: composite
+  steps:
+    - shell: bash
+      env: {VERSION: "${{ inputs.go-version }}"}
+      run: echo "setup-go go-version=$VERSION ($(go version))" >> "$SCRIBE_STANDIN_LOG"
+`,
+}
+
+func newPipeline(t *testing.T, templatesDir string) *pipeline {
+	t.Helper()
+	act, err := exec.LookPath("act")
+	testenv.Need(t, "act (scripts/dev-env.sh builds it)", err)
+	if reg := testenv.NeedRegistry(t); reg != "127.0.0.1:5000" {
+		testenv.Need(t, "the registry on 127.0.0.1:5000 (the example's scribe.yaml names it)", fmt.Errorf("SCRIBE_REGISTRY is %s", reg))
+	}
+	testenv.NeedDocker(t)
+	self, _ := filepath.Abs(filepath.Join("..", ".."))
+	p := &pipeline{t: t, dir: t.TempDir(), act: act, owner: fmt.Sprintf("act%d", time.Now().UnixNano()%1e9),
+		artifacts: t.TempDir(), standins: t.TempDir(), pins: map[string]string{}}
+	p.image = "127.0.0.1:5000/" + p.owner + "/shop"
+	p.log = filepath.Join(t.TempDir(), "standins.log")
+
+	// The example, copied as a repository of its own, its image renamed for this test.
+	src := filepath.Join(self, "examples")
+	err = filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, path)
+		if d.IsDir() {
+			if rel == "demo" || rel == ".github" {
+				return filepath.SkipDir
+			}
+			return os.MkdirAll(filepath.Join(p.dir, rel), 0o755)
+		}
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(p.dir, rel), raw, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(p.dir, "scribe.yaml")
+	raw, _ := os.ReadFile(cfg)
+	os.WriteFile(cfg, []byte(strings.Replace(string(raw), "image: demo/shop", "image: "+p.owner+"/shop", 1)), 0o644)
+	args := []string{"render", "--root", p.dir}
+	if templatesDir != "" {
+		args = append(args, "--templates", templatesDir)
+	}
+	if code, _, stderr := runCmd(args...); code != exitOK {
+		t.Fatalf("render: %s", stderr)
+	}
+	for _, args := range [][]string{{"init", "-q", "-b", "main"}, {"remote", "add", "origin", "https://github.com/" + p.owner + "/shop.git"},
+		{"add", "-A"}, {"-c", "user.email=t@example.test", "-c", "user.name=t", "commit", "-qm", "init"}} {
+		if out, err := exec.Command("git", append([]string{"-C", p.dir}, args...)...).CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+
+	// The pinned commits of the workflows: ours maps to this working tree, the others to stand-ins.
+	uses := regexp.MustCompile(`uses: ([\w.-]+/[\w.-]+)(/[\w./-]+)?@([0-9a-f]{40})`)
+	files, _ := filepath.Glob(filepath.Join(p.dir, ".github", "workflows", "*.yml"))
+	for _, f := range files {
+		raw, _ := os.ReadFile(f)
+		for _, m := range uses.FindAllStringSubmatch(string(raw), -1) {
+			p.pins[m[1]] = m[3]
+		}
+	}
+	for name, body := range standins {
+		repo := strings.Join(strings.Split(name, "/")[:2], "/")
+		dir := filepath.Join(p.standins, repo, strings.TrimPrefix(name, repo))
+		os.MkdirAll(dir, 0o755)
+		os.WriteFile(filepath.Join(dir, "action.yml"), []byte(body), 0o644)
+	}
+
+	// The OSV database, as the scan action's cache holds it after a download today.
+	cache := t.TempDir()
+	for _, eco := range []string{"Go", "npm", "PyPI", "Debian"} {
+		os.MkdirAll(filepath.Join(cache, eco), 0o755)
+		f, _ := os.Create(filepath.Join(cache, eco, "all.zip"))
+		zw := zip.NewWriter(f)
+		recs, _ := filepath.Glob(filepath.Join(testenv.Shared(t, "fixtures", "osv"), eco, "*.json"))
+		for _, r := range recs {
+			raw, _ := os.ReadFile(r)
+			w, _ := zw.Create(filepath.Base(r))
+			w.Write(raw)
+		}
+		zw.Close()
+		f.Close()
+		meta, _ := json.Marshal(map[string]any{"fetched": time.Now().UTC()})
+		os.WriteFile(filepath.Join(cache, eco, "all.zip.json"), meta, 0o644)
+	}
+	priv, _, err := cryptoutils.GeneratePEMEncodedECDSAKeyPair(elliptic.P256(), func(bool) ([]byte, error) { return []byte("act pw"), nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyFile := filepath.Join(t.TempDir(), "secrets")
+	quoted, _ := json.Marshal(string(priv))
+	os.WriteFile(keyFile, []byte("COSIGN_PRIVATE_KEY="+string(quoted)+"\nCOSIGN_PASSWORD=act pw\nGITHUB_TOKEN=test-token\n"), 0o600)
+	p.secrets = []string{"--secret-file", keyFile}
+	p.env = []string{"SCRIBE_OSV_CACHE=" + cache, "SCRIBE_ARTIFACTS=" + p.artifacts, "SCRIBE_STANDIN_LOG=" + p.log,
+		"RUNNER_TOOL_CACHE=" + actToolCache(t), "BUILDX_BUILDER=" + os.Getenv("SCRIBE_BUILDER"), "DOCKER_HOST=" + os.Getenv("DOCKER_HOST")}
+	return p
+}
+
+// actToolCache is one tool cache for every act run of the test binary: the launcher builds our binary once.
+var actTools string
+
+func actToolCache(t *testing.T) string {
+	if actTools == "" {
+		actTools, _ = os.MkdirTemp("", "scribe-act-tools")
+	}
+	return actTools
+}
+
+// run runs act for an event on the backend workflow and returns its output and the jobs' results.
+func (p *pipeline) run(event string, payload map[string]any, args ...string) (string, map[string]string) {
+	p.t.Helper()
+	self, _ := filepath.Abs(filepath.Join("..", ".."))
+	cmdArgs := []string{event, "-W", ".github/workflows/backend-docker-build.yml", "-P", "ubuntu-latest=-self-hosted", "--actor", "scribe-test", "-v"}
+	for repo, sha := range p.pins {
+		dir := filepath.Join(p.standins, repo)
+		if repo == "infinite-scribe/scribe-actions" {
+			dir = self
+		} else if _, err := os.Stat(dir); err != nil {
+			continue // actions/checkout: act copies the local repository
+		}
+		cmdArgs = append(cmdArgs, "--local-repository", repo+"@"+sha+"="+dir)
+	}
+	for _, e := range p.env {
+		cmdArgs = append(cmdArgs, "--env", e)
+	}
+	cmdArgs = append(cmdArgs, p.secrets...)
+	if payload != nil {
+		ev := filepath.Join(p.t.TempDir(), "event.json")
+		raw, _ := json.Marshal(payload)
+		os.WriteFile(ev, raw, 0o644)
+		cmdArgs = append(cmdArgs, "-e", ev)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, p.act, append(cmdArgs, args...)...)
+	cmd.Dir = p.dir
+	out, _ := cmd.CombinedOutput()
+	return string(out), jobResults(string(out))
+}
+
+// jobResults reads act's "🏁  Job succeeded" / "Job failed" lines: job name -> succeeded or failed.
+func jobResults(log string) map[string]string {
+	res := map[string]string{}
+	re := regexp.MustCompile(`\[[^/\]]+/([^\]]+)\]\s+🏁\s+Job (succeeded|failed)`)
+	for _, m := range re.FindAllStringSubmatch(log, -1) {
+		res[strings.TrimSpace(m[1])] = m[2]
+	}
+	return res
+}
+
+func (p *pipeline) standinLog() string {
+	raw, _ := os.ReadFile(p.log)
+	return string(raw)
+}
+
+func (p *pipeline) tags() []string {
+	out, _ := exec.Command("curl", "-fsS", "http://127.0.0.1:5000/v2/"+p.owner+"/shop/tags/list").Output()
+	var l struct{ Tags []string }
+	json.Unmarshal(out, &l)
+	return l.Tags
+}
+
+// A push to the default branch: test -> build -> scan -> sign -> cleanup, all succeeding, wired through
+// each other's outputs.
+func TestActPipelinePush(t *testing.T) {
+	p := newPipeline(t, "")
+	log, jobs := p.run("push", map[string]any{"ref": "refs/heads/main"})
+	want := map[string]string{"test": "succeeded", "build": "succeeded", "scan": "succeeded", "sign": "succeeded", "cleanup": "succeeded"}
+	if fmt.Sprint(jobs) != fmt.Sprint(want) {
+		t.Fatalf("jobs %v, want %v\n%s", jobs, want, tail(log, 120))
+	}
+	sl := p.standinLog()
+	for _, w := range []string{"setup-go go-version=1.26", "upload-artifact name=backend-sbom file=scan-results/shop-sbom.cdx.json",
+		"upload-sarif file=scan-results/shop.sarif category=backend-image results=1", "download-artifact name=backend-sbom path=sbom files=shop-sbom.cdx.json"} {
+		if !strings.Contains(sl, w) {
+			t.Errorf("stand-ins did not record %q:\n%s", w, sl)
+		}
+	}
+	tags := strings.Join(p.tags(), " ")
+	for _, w := range []string{"main", ".sig", ".att"} {
+		if !strings.Contains(tags, w) {
+			t.Errorf("registry tags %q lack %q", tags, w)
+		}
+	}
+	for _, w := range []string{"Smoke test", "Passed: http://localhost:8000/health answered 200", "GHSA-4374-p667-p6c8", "Signed `127.0.0.1:5000/" + p.owner + "/shop@sha256:", "Cleanup of"} {
+		if !strings.Contains(log, w) {
+			t.Errorf("the run's log lacks %q", w)
+		}
+	}
+	t.Logf("stand-ins:\n%s\nregistry tags: %s", sl, tags)
+	if t.Failed() {
+		t.Logf("act output:\n%s", tail(log, 150))
+	}
+}
+
+// A pull request builds (both platforms, no push) and stops there: no login, no scan, no sign, no cleanup.
+func TestActPipelinePullRequest(t *testing.T) {
+	p := newPipeline(t, "")
+	log, jobs := p.run("pull_request", map[string]any{"pull_request": map[string]any{"number": 7,
+		"head": map[string]any{"ref": "feature"}, "base": map[string]any{"ref": "main"}}})
+	want := map[string]string{"test": "succeeded", "build": "succeeded"}
+	if fmt.Sprint(jobs) != fmt.Sprint(want) {
+		t.Fatalf("jobs %v, want %v\n%s", jobs, want, tail(log, 120))
+	}
+	if got := inputs(log); got["push"] != "false" {
+		t.Errorf("push=%q", got["push"])
+	}
+	if tags := p.tags(); len(tags) != 0 || strings.Contains(log, "Login Succeeded") {
+		t.Errorf("a pull request pushed %v or logged in", tags)
+	}
+}
+
+// workflow_dispatch with tag_suffix=prod and no_cache=true: the inputs reach the build, the image gets the
+// prod tag, scan and sign run, cleanup does not (it runs for pushes to main and on schedule).
+func TestActPipelineDispatch(t *testing.T) {
+	p := newPipeline(t, "")
+	log, jobs := p.run("workflow_dispatch", nil, "--input", "tag_suffix=prod", "--input", "no_cache=true")
+	want := map[string]string{"test": "succeeded", "build": "succeeded", "scan": "succeeded", "sign": "succeeded"}
+	if fmt.Sprint(jobs) != fmt.Sprint(want) {
+		t.Fatalf("jobs %v, want %v\n%s", jobs, want, tail(log, 120))
+	}
+	got := inputs(log)
+	if got["tag-suffix"] != "prod" || got["no-cache"] != "true" {
+		t.Errorf("tag-suffix=%q no-cache=%q", got["tag-suffix"], got["no-cache"])
+	}
+	if tags := strings.Join(p.tags(), " "); !strings.Contains(tags, "prod") {
+		t.Errorf("tags %q lack prod", tags)
+	}
+}
+
+// The scenarios can fail: a template whose upload step reads an output the scan action does not have
+// (sarif_path for sarif) renders a workflow that actionlint accepts, and the run fails at that step.
+func TestActPipelineCatchesAMismatchedOutput(t *testing.T) {
+	self, _ := filepath.Abs(filepath.Join("..", ".."))
+	tmpl := t.TempDir()
+	for _, f := range []string{"service.yml.tmpl", "validate.yml.tmpl"} {
+		raw, err := os.ReadFile(filepath.Join(self, "templates", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f == "service.yml.tmpl" {
+			if !strings.Contains(string(raw), "steps.scan.outputs.sarif }}") {
+				t.Fatal("the template no longer reads steps.scan.outputs.sarif")
+			}
+			raw = []byte(strings.Replace(string(raw), "steps.scan.outputs.sarif }}", "steps.scan.outputs.sarif_path }}", 1))
+		}
+		os.WriteFile(filepath.Join(tmpl, f), raw, 0o644)
+	}
+	p := newPipeline(t, tmpl)
+	log, jobs := p.run("push", map[string]any{"ref": "refs/heads/main"})
+	if jobs["build"] != "succeeded" || jobs["scan"] != "failed" || !strings.Contains(log, "Gate ✅ passed") ||
+		!strings.Contains(log, "upload-sarif stand-in: no SARIF file ''") {
+		t.Errorf("the mismatched output did not fail the scan job: %v\n%s", jobs, tail(log, 60))
+	}
+}
