@@ -1,6 +1,7 @@
 package scan
 
 import (
+	"archive/zip"
 	"context"
 	"encoding/json"
 	"errors"
@@ -118,6 +119,50 @@ func (s *dbSource) load(ctx context.Context, ecosystem string, warn func(string,
 		}
 	}
 	return data, u, nil
+}
+
+// PackRecords packs a folder of OSV records kept per ecosystem (<Ecosystem>/*.json) into the bucket's layout
+// (<Ecosystem>/all.zip) under dst: a db-dir for an offline scan.
+func PackRecords(src, dst string) error {
+	ecos, err := os.ReadDir(src)
+	if err != nil {
+		return err
+	}
+	for _, e := range ecos {
+		if !e.IsDir() {
+			continue
+		}
+		records, err := filepath.Glob(filepath.Join(src, e.Name(), "*.json"))
+		if err != nil {
+			return err
+		}
+		if err := os.MkdirAll(filepath.Join(dst, e.Name()), 0o755); err != nil {
+			return err
+		}
+		f, err := os.Create(filepath.Join(dst, e.Name(), "all.zip"))
+		if err != nil {
+			return err
+		}
+		zw := zip.NewWriter(f)
+		for _, r := range records {
+			raw, err := os.ReadFile(r)
+			if err != nil {
+				return err
+			}
+			w, err := zw.Create(filepath.Base(r))
+			if err != nil {
+				return err
+			}
+			w.Write(raw)
+		}
+		if err := zw.Close(); err != nil {
+			return err
+		}
+		if err := f.Close(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func writeMeta(p string, m cacheMeta) {

@@ -2,7 +2,6 @@ package scan
 
 import (
 	"archive/tar"
-	"archive/zip"
 	"bytes"
 	"compress/gzip"
 	"crypto/ecdsa"
@@ -274,68 +273,12 @@ func dirTar(tw *tar.Writer, root, prefix string) error {
 	})
 }
 
-// untarGz unpacks an npm tarball into dest, stripping its "package/" folder.
-func untarGz(tgz, dest, strip string) error {
-	f, err := os.Open(tgz)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		return err
-	}
-	tr := tar.NewReader(zr)
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if h.Typeflag != tar.TypeReg {
-			continue
-		}
-		p := filepath.Join(dest, strings.TrimPrefix(h.Name, strip))
-		os.MkdirAll(filepath.Dir(p), 0o755)
-		data, err := io.ReadAll(tr)
-		if err != nil {
-			return err
-		}
-		if err := os.WriteFile(p, data, 0o644); err != nil {
-			return err
-		}
-	}
-}
-
 // osvDir packs the real OSV records of ../shared/fixtures/osv into the bucket's layout: <Ecosystem>/all.zip.
 func osvDir(t testing.TB) string {
 	t.Helper()
-	src := testenv.Shared(t, "fixtures", "osv")
 	dir := t.TempDir()
-	ecos, err := os.ReadDir(src)
-	if err != nil {
+	if err := PackRecords(testenv.Shared(t, "fixtures", "osv"), dir); err != nil {
 		t.Fatal(err)
-	}
-	for _, e := range ecos {
-		if !e.IsDir() {
-			continue
-		}
-		os.MkdirAll(filepath.Join(dir, e.Name()), 0o755)
-		f, err := os.Create(filepath.Join(dir, e.Name(), "all.zip"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		zw := zip.NewWriter(f)
-		files, _ := filepath.Glob(filepath.Join(src, e.Name(), "*.json"))
-		for _, p := range files {
-			data, _ := os.ReadFile(p)
-			w, _ := zw.Create(filepath.Base(p))
-			w.Write(data)
-		}
-		zw.Close()
-		f.Close()
 	}
 	return dir
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"archive/zip"
 	"context"
 	"crypto/elliptic"
 	"encoding/json"
@@ -18,6 +17,7 @@ import (
 	"github.com/sigstore/sigstore/pkg/cryptoutils"
 
 	"github.com/infinite-scribe/scribe-actions/internal/testenv"
+	"github.com/infinite-scribe/scribe-actions/scan"
 )
 
 // The example repository (examples/) as a user has it: its workflows rendered by gen-workflows and run by act
@@ -172,20 +172,13 @@ func newPipeline(t *testing.T, templatesDir string) *pipeline {
 
 	// The OSV database, as the scan action's cache holds it after a download today.
 	cache := t.TempDir()
-	for _, eco := range []string{"Go", "npm", "PyPI", "Debian"} {
-		os.MkdirAll(filepath.Join(cache, eco), 0o755)
-		f, _ := os.Create(filepath.Join(cache, eco, "all.zip"))
-		zw := zip.NewWriter(f)
-		recs, _ := filepath.Glob(filepath.Join(testenv.Shared(t, "fixtures", "osv"), eco, "*.json"))
-		for _, r := range recs {
-			raw, _ := os.ReadFile(r)
-			w, _ := zw.Create(filepath.Base(r))
-			w.Write(raw)
-		}
-		zw.Close()
-		f.Close()
+	if err := scan.PackRecords(testenv.Shared(t, "fixtures", "osv"), cache); err != nil {
+		t.Fatal(err)
+	}
+	zips, _ := filepath.Glob(filepath.Join(cache, "*", "all.zip"))
+	for _, z := range zips {
 		meta, _ := json.Marshal(map[string]any{"fetched": time.Now().UTC()})
-		os.WriteFile(filepath.Join(cache, eco, "all.zip.json"), meta, 0o644)
+		os.WriteFile(z+".json", meta, 0o644)
 	}
 	priv, _, err := cryptoutils.GeneratePEMEncodedECDSAKeyPair(elliptic.P256(), func(bool) ([]byte, error) { return []byte("act pw"), nil })
 	if err != nil {

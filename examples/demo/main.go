@@ -7,7 +7,6 @@
 package main
 
 import (
-	"archive/zip"
 	"bufio"
 	"crypto/elliptic"
 	"errors"
@@ -24,6 +23,7 @@ import (
 	"github.com/sigstore/sigstore/pkg/cryptoutils"
 
 	"github.com/infinite-scribe/scribe-actions/internal/actionio"
+	"github.com/infinite-scribe/scribe-actions/scan"
 )
 
 const password = "demo password: generated for this run"
@@ -342,32 +342,8 @@ func (d *demo) baseImages() (string, error) {
 
 // osvDatabase packs the real OSV records of examples/osv into the bucket's layout for offline use.
 func (d *demo) osvDatabase() (string, error) {
-	src := filepath.Join(d.root, "examples", "osv")
-	ecos, err := os.ReadDir(src)
-	if err != nil {
-		return "", fmt.Errorf("the OSV records for the offline scan: %w", err)
-	}
 	dir := filepath.Join(d.work, "osv")
-	for _, e := range ecos {
-		if !e.IsDir() {
-			continue
-		}
-		os.MkdirAll(filepath.Join(dir, e.Name()), 0o755)
-		f, err := os.Create(filepath.Join(dir, e.Name(), "all.zip"))
-		if err != nil {
-			return "", err
-		}
-		zw := zip.NewWriter(f)
-		files, _ := filepath.Glob(filepath.Join(src, e.Name(), "*.json"))
-		for _, p := range files {
-			raw, _ := os.ReadFile(p)
-			w, _ := zw.Create(filepath.Base(p))
-			w.Write(raw)
-		}
-		zw.Close()
-		f.Close()
-	}
-	return dir, nil
+	return dir, scan.PackRecords(filepath.Join(d.root, "examples", "osv"), dir)
 }
 
 func firstLine(s string) string {
