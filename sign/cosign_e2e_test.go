@@ -1,6 +1,7 @@
 package sign
 
 import (
+	"encoding/pem"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -8,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/sigstore/sigstore/pkg/cryptoutils"
 
 	"github.com/infinite-scribe/scribe-actions/internal/testenv"
 )
@@ -129,4 +131,51 @@ func TestOurVerifyAcceptsCosign(t *testing.T) {
 			t.Errorf("cosign %s signature: exit %d\n%s\n%s", label, r.code, r.log, r.summary)
 		}
 	}
+}
+
+// Keyless signatures in classic storage are what cosign verifies by identity and issuer: cosign v2 and v3,
+// given the fake sigstore's Fulcio roots and Rekor key as a private sigstore is configured, accept ours.
+func TestCosignVerifiesOurKeyless(t *testing.T) {
+	reg := testenv.NeedRegistry(t)
+	f := newFakeSigstore(t)
+	repo := testenv.Unique(t, reg)
+	digest := testenv.Push(t, repo+":keyless", testenv.Index(t, "linux/amd64", "linux/arm64"))
+	image := repo + "@" + digest.String()
+	if r := runSignEnv(t, map[string]string{"image": image, "keyless": "true", "fulcio-url": f.fulcio.URL, "rekor-url": f.rekor.URL}, f.env()); r.code != 0 {
+		t.Fatalf("keyless sign: exit %d\n%s", r.code, r.log)
+	}
+	dir := t.TempDir()
+	roots := filepath.Join(dir, "fulcio.pem")
+	os.WriteFile(roots, append(pemCert(f.fulcioRoot.Raw), pemCert(f.fulcioInterm.Raw)...), 0o644)
+	rekorKey := filepath.Join(dir, "rekor.pub")
+	for _, l := range f.vs.RekorLogs() {
+		pub, _ := cryptoutils.MarshalPublicKeyToPEM(l.PublicKey)
+		os.WriteFile(rekorKey, pub, 0o644)
+	}
+	for label, bin := range map[string]string{"cosign v2.6.5": cosignBinary(t, "V2"), "cosign v3.1.3": cosignBinary(t, "V3")} {
+		for _, c := range []struct {
+			identity string
+			ok       bool
+		}{{f.identity(), true}, {"https://github.com/acme/other/.github/workflows/x.yml@refs/heads/main", false}} {
+			cmd := exec.Command(bin, "verify", "--certificate-identity", c.identity, "--certificate-oidc-issuer", githubIssuer,
+				"--insecure-ignore-sct", "--use-signed-timestamps=false", image)
+			cmd.Env = append(os.Environ(), "SIGSTORE_ROOT_FILE="+roots, "SIGSTORE_REKOR_PUBLIC_KEY="+rekorKey, "TUF_ROOT="+t.TempDir())
+			out, err := cmd.CombinedOutput()
+			if c.ok {
+				t.Logf("%s: %s", label, firstLines(string(out), 3))
+			}
+			if (err == nil) != c.ok {
+				t.Errorf("%s verify --certificate-identity %s: %v (want ok=%t)\n%s", label, c.identity, err, c.ok, out)
+			}
+		}
+	}
+}
+
+func pemCert(der []byte) []byte {
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+}
+
+func firstLines(s string, n int) string {
+	lines := strings.SplitN(s, "\n", n+1)
+	return strings.Join(lines[:min(n, len(lines))], "\n")
 }
