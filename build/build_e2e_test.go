@@ -167,6 +167,13 @@ func TestBuildSmokeTest(t *testing.T) {
 		t.Errorf("wrong status: exit %d\n%s", r.code, r.summary)
 	}
 
+	// A pull request's build: two platforms, nothing pushed; the runner's platform is loaded for the test.
+	r = runAction(t, map[string]string{"images": testenv.Unique(t, reg), "platforms": "linux/amd64,linux/arm64", "push": "false",
+		"builder": docker.Builder, "context": serving, "smoke-test": "true", "smoke-url": "http://localhost:8000/health"})
+	if r.code != 0 || !strings.Contains(r.summary, "Passed: http://localhost:8000/health answered 200") || !strings.Contains(r.log, "load linux/amd64 for the smoke test") {
+		t.Errorf("pull request build: exit %d\n%s\n%s", r.code, r.summary, r.log)
+	}
+
 	exiting := buildContext(t, `CMD ["sh", "-c", "echo database unreachable >&2; exit 3"]`+"\n", nil)
 	r = runAction(t, map[string]string{"images": testenv.Unique(t, reg), "platforms": "linux/amd64", "push": "true",
 		"builder": docker.Builder, "context": exiting, "smoke-test": "true"})

@@ -80,6 +80,11 @@ func Run(ctx context.Context, s *actionio.Step, in *Inputs) error {
 		if ref == "" {
 			ref = res.imageID
 		}
+		if !in.pushes() && !in.Load { // a pull request: load the runner's platform, from the cache just filled
+			if ref, err = loadHostPlatform(ctx, s, d, in, meta, builder.Name); err != nil {
+				return err
+			}
+		}
 		rep.smoke = smokeTest(ctx, d, ref, in)
 	}
 	if err := rep.outputs(s, res.raw); err != nil {
@@ -104,8 +109,8 @@ func (in *Inputs) check() error {
 		return errors.New(`input "load" loads one platform into the docker engine; with several platforms, push instead`)
 	case in.Load && (in.Push || in.PushByDigest):
 		return errors.New(`inputs "load" and "push" exclude each other here: push, then pull what you need`)
-	case in.SmokeTest && !in.pushes() && !in.Load:
-		return errors.New(`input "smoke-test" needs the image pushed or loaded`)
+	case in.SmokeTest && !in.pushes() && !in.Load && len(in.Platforms) > 0 && !slices.Contains(in.Platforms, hostPlatform()):
+		return fmt.Errorf(`input "smoke-test" runs the image on this runner (%s), which "platforms" does not build; push it, or build %s too`, hostPlatform(), hostPlatform())
 	}
 	return nil
 }
@@ -327,6 +332,27 @@ func lastLines(s string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return "\n" + strings.Join(lines, "\n")
+}
+
+// loadHostPlatform builds the runner's platform again with --load, all from the cache the build just filled,
+// for a smoke test of an image that is not pushed (a pull request's). It returns the loaded image's ID.
+func loadHostPlatform(ctx context.Context, s *actionio.Step, d docker, in *Inputs, meta *Meta, builder string) (string, error) {
+	local := *in
+	local.Platforms, local.Load, local.CacheTo, local.Outputs, local.Provenance, local.SBOM = []string{hostPlatform()}, true, nil, nil, "false", false
+	dir, err := os.MkdirTemp("", "scribe-build-")
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(dir)
+	args, env := buildxArgs(&local, meta, builder, dir)
+	if err := s.Group("load "+hostPlatform()+" for the smoke test", func() error { return buildWithRetry(ctx, s, d.with(env), args, false) }); err != nil {
+		return "", err
+	}
+	res, err := readBuildResult(dir)
+	if err != nil {
+		return "", err
+	}
+	return res.imageID, nil
 }
 
 // hostPlatform is the platform a smoke test runs: the runner's own.

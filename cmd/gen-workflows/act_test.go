@@ -60,6 +60,7 @@ func (r *actRepo) run(event string, args ...string) string {
 		"--local-repository", "infinite-scribe/scribe-actions@" + actRef + "=" + self,
 		"-s", "GITHUB_TOKEN=test-token", "--actor", "scribe-test", "--env", "RUNNER_TOOL_CACHE=" + r.tool, "-v"}, args...)...)
 	cmd.Dir = r.dir
+	cmd.Env = append(os.Environ(), "XDG_CACHE_HOME="+actToolCache(r.t)) // act's tool cache: see pipeline_act_test.go
 	out, _ := cmd.CombinedOutput()
 	return string(out)
 }

@@ -189,11 +189,11 @@ func newPipeline(t *testing.T, templatesDir string) *pipeline {
 	os.WriteFile(keyFile, []byte("COSIGN_PRIVATE_KEY="+string(quoted)+"\nCOSIGN_PASSWORD=act pw\nGITHUB_TOKEN=test-token\n"), 0o600)
 	p.secrets = []string{"--secret-file", keyFile}
 	p.env = []string{"SCRIBE_OSV_CACHE=" + cache, "SCRIBE_ARTIFACTS=" + p.artifacts, "SCRIBE_STANDIN_LOG=" + p.log,
-		"RUNNER_TOOL_CACHE=" + actToolCache(t), "BUILDX_BUILDER=" + os.Getenv("SCRIBE_BUILDER"), "DOCKER_HOST=" + os.Getenv("DOCKER_HOST")}
+		"BUILDX_BUILDER=" + os.Getenv("SCRIBE_BUILDER"), "DOCKER_HOST=" + os.Getenv("DOCKER_HOST")}
 	return p
 }
 
-// actToolCache is one tool cache for every act run of the test binary: the launcher builds our binary once.
+// actToolCache is one act cache for every act run of the test binary: the launcher builds our binary once.
 var actTools string
 
 func actToolCache(t *testing.T) string {
@@ -231,6 +231,9 @@ func (p *pipeline) run(event string, payload map[string]any, args ...string) (st
 	defer cancel()
 	cmd := exec.CommandContext(ctx, p.act, append(cmdArgs, args...)...)
 	cmd.Dir = p.dir
+	// act keeps its tool cache (RUNNER_TOOL_CACHE, where the launcher keeps binaries by ref) under
+	// XDG_CACHE_HOME: a fresh one per test binary, so the pinned commit's binary is built from this working tree.
+	cmd.Env = append(os.Environ(), "XDG_CACHE_HOME="+actToolCache(p.t))
 	out, _ := cmd.CombinedOutput()
 	return string(out), jobResults(string(out))
 }
@@ -264,7 +267,7 @@ func TestActPipelinePush(t *testing.T) {
 	log, jobs := p.run("push", map[string]any{"ref": "refs/heads/main"})
 	want := map[string]string{"test": "succeeded", "build": "succeeded", "scan": "succeeded", "sign": "succeeded", "cleanup": "succeeded"}
 	if fmt.Sprint(jobs) != fmt.Sprint(want) {
-		t.Fatalf("jobs %v, want %v\n%s", jobs, want, tail(log, 120))
+		t.Fatalf("jobs %v, want %v\n%s", jobs, want, problems(log))
 	}
 	sl := p.standinLog()
 	for _, w := range []string{"setup-go go-version=1.26", "upload-artifact name=backend-sbom file=scan-results/shop-sbom.cdx.json",
@@ -290,17 +293,18 @@ func TestActPipelinePush(t *testing.T) {
 	}
 }
 
-// A pull request builds (both platforms, no push) and stops there: no login, no scan, no sign, no cleanup.
+// A pull request builds (both platforms, no push; the runner's platform loaded for the smoke test) and stops
+// there: no login, no scan, no sign, no cleanup.
 func TestActPipelinePullRequest(t *testing.T) {
 	p := newPipeline(t, "")
 	log, jobs := p.run("pull_request", map[string]any{"pull_request": map[string]any{"number": 7,
 		"head": map[string]any{"ref": "feature"}, "base": map[string]any{"ref": "main"}}})
 	want := map[string]string{"test": "succeeded", "build": "succeeded"}
 	if fmt.Sprint(jobs) != fmt.Sprint(want) {
-		t.Fatalf("jobs %v, want %v\n%s", jobs, want, tail(log, 120))
+		t.Fatalf("jobs %v, want %v\n%s", jobs, want, problems(log))
 	}
-	if got := inputs(log); got["push"] != "false" {
-		t.Errorf("push=%q", got["push"])
+	if got := inputs(log); got["push"] != "false" || got["smoke-test"] != "true" || !strings.Contains(log, "Passed: http://localhost:8000/health answered 200") {
+		t.Errorf("push=%q smoke-test=%q, or the smoke test did not pass\n%s", got["push"], got["smoke-test"], tail(log, 80))
 	}
 	if tags := p.tags(); len(tags) != 0 || strings.Contains(log, "Login Succeeded") {
 		t.Errorf("a pull request pushed %v or logged in", tags)
@@ -314,7 +318,7 @@ func TestActPipelineDispatch(t *testing.T) {
 	log, jobs := p.run("workflow_dispatch", nil, "--input", "tag_suffix=prod", "--input", "no_cache=true")
 	want := map[string]string{"test": "succeeded", "build": "succeeded", "scan": "succeeded", "sign": "succeeded"}
 	if fmt.Sprint(jobs) != fmt.Sprint(want) {
-		t.Fatalf("jobs %v, want %v\n%s", jobs, want, tail(log, 120))
+		t.Fatalf("jobs %v, want %v\n%s", jobs, want, problems(log))
 	}
 	got := inputs(log)
 	if got["tag-suffix"] != "prod" || got["no-cache"] != "true" {
@@ -349,4 +353,15 @@ func TestActPipelineCatchesAMismatchedOutput(t *testing.T) {
 		!strings.Contains(log, "upload-sarif stand-in: no SARIF file ''") {
 		t.Errorf("the mismatched output did not fail the scan job: %v\n%s", jobs, tail(log, 60))
 	}
+}
+
+// problems are the lines of an act log that say what failed.
+func problems(log string) string {
+	var out []string
+	for _, l := range strings.Split(log, "\n") {
+		if !strings.Contains(l, "[DEBUG]") && (strings.Contains(l, "❗") || strings.Contains(l, "❌") || strings.Contains(l, "::error")) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }
