@@ -134,7 +134,8 @@ func TestOurVerifyAcceptsCosign(t *testing.T) {
 }
 
 // Keyless signatures in classic storage are what cosign verifies by identity and issuer: cosign v2 and v3,
-// given the fake sigstore's Fulcio roots and Rekor key as a private sigstore is configured, accept ours.
+// given the fake sigstore's Fulcio roots, CT log key and Rekor key as a private sigstore is configured (the
+// certificate's embedded SCT checked), accept ours.
 func TestCosignVerifiesOurKeyless(t *testing.T) {
 	reg := testenv.NeedRegistry(t)
 	f := newFakeSigstore(t)
@@ -147,6 +148,9 @@ func TestCosignVerifiesOurKeyless(t *testing.T) {
 	dir := t.TempDir()
 	roots := filepath.Join(dir, "fulcio.pem")
 	os.WriteFile(roots, append(pemCert(f.fulcioRoot.Raw), pemCert(f.fulcioInterm.Raw)...), 0o644)
+	ctKey := filepath.Join(dir, "ctlog.pub")
+	ctPub, _ := cryptoutils.MarshalPublicKeyToPEM(&f.ctKey.PublicKey)
+	os.WriteFile(ctKey, ctPub, 0o644)
 	rekorKey := filepath.Join(dir, "rekor.pub")
 	for _, l := range f.vs.RekorLogs() {
 		pub, _ := cryptoutils.MarshalPublicKeyToPEM(l.PublicKey)
@@ -158,8 +162,9 @@ func TestCosignVerifiesOurKeyless(t *testing.T) {
 			ok       bool
 		}{{f.identity(), true}, {"https://github.com/acme/other/.github/workflows/x.yml@refs/heads/main", false}} {
 			cmd := exec.Command(bin, "verify", "--certificate-identity", c.identity, "--certificate-oidc-issuer", githubIssuer,
-				"--insecure-ignore-sct", "--use-signed-timestamps=false", image)
-			cmd.Env = append(os.Environ(), "SIGSTORE_ROOT_FILE="+roots, "SIGSTORE_REKOR_PUBLIC_KEY="+rekorKey, "TUF_ROOT="+t.TempDir())
+				"--use-signed-timestamps=false", image)
+			cmd.Env = append(os.Environ(), "SIGSTORE_ROOT_FILE="+roots, "SIGSTORE_REKOR_PUBLIC_KEY="+rekorKey,
+				"SIGSTORE_CT_LOG_PUBLIC_KEY_FILE="+ctKey, "TUF_ROOT="+t.TempDir())
 			out, err := cmd.CombinedOutput()
 			if c.ok {
 				t.Logf("%s: %s", label, firstLines(string(out), 3))

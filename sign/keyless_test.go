@@ -1,6 +1,7 @@
 package sign
 
 import (
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -25,6 +26,9 @@ import (
 
 	"github.com/go-openapi/runtime"
 	"github.com/go-openapi/strfmt"
+	ct "github.com/google/certificate-transparency-go"
+	cttls "github.com/google/certificate-transparency-go/tls"
+	ctx509 "github.com/google/certificate-transparency-go/x509"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/sigstore/rekor/pkg/generated/models"
 	"github.com/sigstore/rekor/pkg/types"
@@ -44,6 +48,7 @@ const githubIssuer = "https://token.actions.githubusercontent.com"
 type fakeSigstore struct {
 	vs                       *ca.VirtualSigstore
 	oidcKey, fulcioKey       *ecdsa.PrivateKey
+	ctKey                    *ecdsa.PrivateKey // the CT log that Fulcio's certificates carry an SCT of
 	fulcioRoot, fulcioInterm *x509.Certificate
 	oidc, fulcio, rekor      *httptest.Server
 	trustedRoot              string // trusted_root.json for verifiers
@@ -63,6 +68,7 @@ func newFakeSigstore(t *testing.T) *fakeSigstore {
 		t.Fatal(err)
 	}
 	f.oidcKey, _ = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	f.ctKey, _ = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	var rootKey *ecdsa.PrivateKey
 	if f.fulcioRoot, rootKey, err = ca.GenerateRootCa(); err != nil {
 		t.Fatal(err)
@@ -85,7 +91,10 @@ func newFakeSigstore(t *testing.T) *fakeSigstore {
 	}
 	fca := &root.FulcioCertificateAuthority{Root: f.fulcioRoot, Intermediates: []*x509.Certificate{f.fulcioInterm},
 		ValidityPeriodStart: time.Now().Add(-time.Hour), ValidityPeriodEnd: time.Now().Add(time.Hour), URI: f.fulcio.URL}
-	tr, err := root.NewTrustedRoot(root.TrustedRootMediaType01, []root.CertificateAuthority{fca}, nil, nil, logs)
+	ctID := f.ctLogID()
+	ctLogs := map[string]*root.TransparencyLog{hex.EncodeToString(ctID[:]): {BaseURL: "https://ctfe.localhost", ID: ctID[:],
+		ValidityPeriodStart: time.Now().Add(-time.Hour), HashFunc: crypto.SHA256, PublicKey: &f.ctKey.PublicKey, SignatureHashFunc: crypto.SHA256}}
+	tr, err := root.NewTrustedRoot(root.TrustedRootMediaType01, []root.CertificateAuthority{fca}, ctLogs, nil, logs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,7 +201,7 @@ func (f *fakeSigstore) serveFulcio(w http.ResponseWriter, r *http.Request) {
 			{Id: asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 1, 8}, Value: issuerExt},                 // issuer (v2)
 		},
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, f.fulcioInterm, pub, f.fulcioKey)
+	der, err := f.withSCT(tmpl, pub)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
@@ -206,6 +215,53 @@ func (f *fakeSigstore) serveFulcio(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(map[string]any{"signedCertificateEmbeddedSct": map[string]any{"chain": map[string]any{"certificates": chain}}})
+}
+
+func (f *fakeSigstore) ctLogID() [32]byte {
+	der, _ := x509.MarshalPKIXPublicKey(&f.ctKey.PublicKey)
+	return sha256.Sum256(der)
+}
+
+// withSCT issues the certificate with an embedded SCT, as Fulcio does: the CT log signs the certificate's TBS
+// without the SCT list (what a verifier rebuilds from the final certificate) and the issuer's key hash.
+func (f *fakeSigstore) withSCT(tmpl *x509.Certificate, pub any) ([]byte, error) {
+	pre, err := x509.CreateCertificate(rand.Reader, tmpl, f.fulcioInterm, pub, f.fulcioKey)
+	if err != nil {
+		return nil, err
+	}
+	preCert, err := x509.ParseCertificate(pre)
+	if err != nil {
+		return nil, err
+	}
+	sct := ct.SignedCertificateTimestamp{SCTVersion: ct.V1, LogID: ct.LogID{KeyID: f.ctLogID()}, Timestamp: uint64(time.Now().UnixMilli())}
+	leaf := ct.MerkleTreeLeaf{Version: ct.V1, LeafType: ct.TimestampedEntryLeafType, TimestampedEntry: &ct.TimestampedEntry{
+		EntryType: ct.PrecertLogEntryType, Timestamp: sct.Timestamp,
+		PrecertEntry: &ct.PreCert{IssuerKeyHash: sha256.Sum256(f.fulcioInterm.RawSubjectPublicKeyInfo), TBSCertificate: preCert.RawTBSCertificate}}}
+	input, err := ct.SerializeSCTSignatureInput(sct, ct.LogEntry{Leaf: leaf})
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(input)
+	sig, err := ecdsa.SignASN1(rand.Reader, f.ctKey, sum[:])
+	if err != nil {
+		return nil, err
+	}
+	sct.Signature = ct.DigitallySigned{Algorithm: cttls.SignatureAndHashAlgorithm{Hash: cttls.SHA256, Signature: cttls.ECDSA}, Signature: sig}
+	serialized, err := cttls.Marshal(sct)
+	if err != nil {
+		return nil, err
+	}
+	list, err := cttls.Marshal(ctx509.SignedCertificateTimestampList{SCTList: []ctx509.SerializedSCT{{Val: serialized}}})
+	if err != nil {
+		return nil, err
+	}
+	ext, err := asn1.Marshal(list)
+	if err != nil {
+		return nil, err
+	}
+	final := *tmpl
+	final.ExtraExtensions = append(append([]pkix.Extension(nil), tmpl.ExtraExtensions...), pkix.Extension{Id: asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 11129, 2, 4, 2}, Value: ext})
+	return x509.CreateCertificate(rand.Reader, &final, f.fulcioInterm, pub, f.fulcioKey)
 }
 
 // serveRekor logs a proposed entry: canonicalised by Rekor's own types (which check the signature), answered

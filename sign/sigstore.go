@@ -319,7 +319,11 @@ func (p *policy) verifyBundle(b *bundle.Bundle, artifact []byte, digest string) 
 		_, err = v.Verify(b, verify.NewPolicy(art, verify.WithKey()))
 		return err
 	}
-	v, err := verify.NewVerifier(p.trusted, verify.WithTransparencyLog(1), verify.WithIntegratedTimestamps(1))
+	opts := []verify.VerifierOption{verify.WithTransparencyLog(1), verify.WithIntegratedTimestamps(1)}
+	if len(p.trusted.CTLogs()) > 0 { // as cosign: a certificate must be in a CT log the trust root names
+		opts = append(opts, verify.WithSignedCertificateTimestamps(1))
+	}
+	v, err := verify.NewVerifier(p.trusted, opts...)
 	if err != nil {
 		return err
 	}
