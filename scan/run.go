@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -142,7 +143,7 @@ func loadDatabase(ctx context.Context, src *dbSource, pkgs []Package, warn func(
 		ecos[base] = true
 	}
 	var sources []string
-	for _, eco := range slices.Sorted(mapKeys(ecos)) {
+	for _, eco := range slices.Sorted(maps.Keys(ecos)) {
 		data, from, err := src.load(ctx, eco, warn)
 		if err != nil {
 			return nil, nil, err
@@ -195,7 +196,7 @@ func summary(t *target, rep Report, fs *fileSystem, dropped int) string {
 		byEco[f.Package.Ecosystem][f.Severity]++
 	}
 	b.WriteString("| ecosystem | packages | critical | high | medium | low | unknown |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n")
-	for _, eco := range slices.Sorted(mapKeys(pkgsByEco)) {
+	for _, eco := range slices.Sorted(maps.Keys(pkgsByEco)) {
 		fmt.Fprintf(&b, "| %s | %d |", eco, pkgsByEco[eco])
 		for _, sv := range sevs {
 			fmt.Fprintf(&b, " %d |", byEco[eco][sv])
@@ -242,14 +243,4 @@ func summary(t *target, rep Report, fs *fileSystem, dropped int) string {
 	}
 	b.WriteString("\nDatabase: " + strings.Join(rep.Databases, "; ") + "\n")
 	return b.String()
-}
-
-func mapKeys[V any](m map[string]V) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }

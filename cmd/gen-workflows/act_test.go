@@ -20,10 +20,9 @@ import (
 const actRef = "0123456789abcdef0123456789abcdef01234567"
 
 type actRepo struct {
-	t    *testing.T
-	dir  string
-	act  string
-	tool string // RUNNER_TOOL_CACHE: fresh, so the launcher builds this working tree
+	t   *testing.T
+	dir string
+	act string
 }
 
 func newActRepo(t *testing.T) *actRepo {
@@ -47,7 +46,7 @@ func newActRepo(t *testing.T) *actRepo {
 			t.Fatalf("git %v: %v\n%s", args, err, out)
 		}
 	}
-	return &actRepo{t: t, dir: dir, act: act, tool: t.TempDir()}
+	return &actRepo{t: t, dir: dir, act: act}
 }
 
 // run runs act for an event with extra arguments and returns its combined output.
@@ -58,9 +57,9 @@ func (r *actRepo) run(event string, args ...string) string {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, r.act, append([]string{event, "-P", "ubuntu-latest=-self-hosted",
 		"--local-repository", "infinite-scribe/scribe-actions@" + actRef + "=" + self,
-		"-s", "GITHUB_TOKEN=test-token", "--actor", "scribe-test", "--env", "RUNNER_TOOL_CACHE=" + r.tool, "-v"}, args...)...)
+		"-s", "GITHUB_TOKEN=test-token", "--actor", "scribe-test", "-v"}, args...)...)
 	cmd.Dir = r.dir
-	cmd.Env = append(os.Environ(), "XDG_CACHE_HOME="+actToolCache(r.t)) // act's tool cache: see pipeline_act_test.go
+	cmd.Env = append(os.Environ(), "XDG_CACHE_HOME="+actCache(r.t)) // act's tool cache: see pipeline_act_test.go
 	out, _ := cmd.CombinedOutput()
 	return string(out)
 }

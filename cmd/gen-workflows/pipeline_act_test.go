@@ -193,10 +193,10 @@ func newPipeline(t *testing.T, templatesDir string) *pipeline {
 	return p
 }
 
-// actToolCache is one act cache for every act run of the test binary: the launcher builds our binary once.
+// actCache is one act cache for every act run of the test binary: the launcher builds our binary once.
 var actTools string
 
-func actToolCache(t *testing.T) string {
+func actCache(t *testing.T) string {
 	if actTools == "" {
 		actTools, _ = os.MkdirTemp("", "scribe-act-tools")
 	}
@@ -233,7 +233,7 @@ func (p *pipeline) run(event string, payload map[string]any, args ...string) (st
 	cmd.Dir = p.dir
 	// act keeps its tool cache (RUNNER_TOOL_CACHE, where the launcher keeps binaries by ref) under
 	// XDG_CACHE_HOME: a fresh one per test binary, so the pinned commit's binary is built from this working tree.
-	cmd.Env = append(os.Environ(), "XDG_CACHE_HOME="+actToolCache(p.t))
+	cmd.Env = append(os.Environ(), "XDG_CACHE_HOME="+actCache(p.t))
 	out, _ := cmd.CombinedOutput()
 	return string(out), jobResults(string(out))
 }
