@@ -3,14 +3,19 @@ package sign
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"net/http"
+	"slices"
+	"sort"
 	"strings"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	"github.com/google/go-containerregistry/pkg/v1/static"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	protobundle "github.com/sigstore/protobuf-specs/gen/pb-go/bundle/v1"
@@ -39,11 +44,15 @@ func signStatement(d name.Digest) ([]byte, error) {
 		"subject": []any{map[string]any{"digest": map[string]string{alg: hex}}}, "predicate": map[string]any{}})
 }
 
-// referrerManifest is an OCI 1.1 artifact manifest; go-containerregistry's writer reads its subject.
-type referrerManifest struct{ raw []byte }
+// rawManifest is a manifest as bytes: a referrer (go-containerregistry's writer reads its subject and updates
+// the fallback index) or a fallback index.
+type rawManifest struct {
+	raw []byte
+	mt  types.MediaType
+}
 
-func (r referrerManifest) RawManifest() ([]byte, error)        { return r.raw, nil }
-func (r referrerManifest) MediaType() (types.MediaType, error) { return types.OCIManifestSchema1, nil }
+func (r rawManifest) RawManifest() ([]byte, error)        { return r.raw, nil }
+func (r rawManifest) MediaType() (types.MediaType, error) { return r.mt, nil }
 
 // writeReferrer pushes a bundle as a referrer of subject and returns the referrer's reference.
 func writeReferrer(ctx context.Context, subject name.Digest, b *protobundle.Bundle, predicateType string) (name.Digest, error) {
@@ -95,10 +104,63 @@ func writeReferrer(ctx context.Context, subject name.Digest, b *protobundle.Bund
 		return name.Digest{}, err
 	}
 	ref := subject.Context().Digest(h.String())
-	if err := remote.Put(ref, referrerManifest{mraw}, opts...); err != nil {
+	if err := remote.Put(ref, rawManifest{mraw, types.OCIManifestSchema1}, opts...); err != nil {
 		return name.Digest{}, fmt.Errorf("pushing the referrer of %s: %w", subject, err)
 	}
+	desc := v1.Descriptor{MediaType: types.OCIManifestSchema1, Digest: h, Size: int64(len(mraw)), ArtifactType: bundleMediaType, Annotations: m.Annotations}
+	if err := keepListed(ctx, subject, desc, settle); err != nil {
+		return name.Digest{}, err
+	}
 	return ref, nil
+}
+
+// keepListed makes sure a referrer stays in its subject's sha256-<hex> fallback index on a registry without the
+// referrers API: go-containerregistry updates that index by a plain read-modify-write, so a signer writing at
+// the same moment can drop ours. As appendEntry does for .sig tags: read the index again, twice, after pauses of
+// twice the read-write round trip, and add ours back while it is missing. A registry with the referrers API keeps
+// no fallback index: nothing to do.
+func keepListed(ctx context.Context, subject name.Digest, desc v1.Descriptor, minSettle time.Duration) error {
+	tag := subject.Context().Tag(strings.Replace(subject.DigestStr(), ":", "-", 1))
+	opts := registry.Options(ctx)
+	settle, confirmed := minSettle, 0
+	for attempt := 0; attempt < 10; attempt++ {
+		start := time.Now()
+		idx, err := remote.Index(tag, opts...)
+		var te *transport.Error
+		if errors.As(err, &te) && te.StatusCode == http.StatusNotFound {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("reading %s: %w", tag, err)
+		}
+		im, err := idx.IndexManifest()
+		if err != nil {
+			return err
+		}
+		if slices.ContainsFunc(im.Manifests, func(d v1.Descriptor) bool { return d.Digest == desc.Digest }) {
+			if confirmed == 1 {
+				return nil
+			}
+			confirmed++
+		} else {
+			im.Manifests = append(im.Manifests, desc)
+			sort.Slice(im.Manifests, func(i, j int) bool { return im.Manifests[i].Digest.String() < im.Manifests[j].Digest.String() })
+			raw, err := json.Marshal(im)
+			if err != nil {
+				return err
+			}
+			if err := remote.Put(tag, rawManifest{raw, types.OCIImageIndex}, opts...); err != nil {
+				return fmt.Errorf("restoring %s in %s: %w", desc.Digest, tag, err)
+			}
+			settle, confirmed = max(minSettle, 2*time.Since(start)), 0
+		}
+		select {
+		case <-time.After(settle):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return fmt.Errorf("%s keeps changing under concurrent writers; gave up keeping %s in it", tag, desc.Digest)
 }
 
 // referrer is a sigstore bundle found among an image's referrers.

@@ -4,11 +4,16 @@ import (
 	"bytes"
 	"context"
 	"crypto/elliptic"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/sigstore/sigstore/pkg/cryptoutils"
@@ -182,6 +187,55 @@ func TestConcurrentSigners(t *testing.T) {
 			v, _ := loadVerifier(pub)
 			if _, err := verifyImage(context.Background(), d, keyPolicy(v), false); err != nil {
 				t.Errorf("round %d: signer %d's signature was lost: %v", round, i, err)
+			}
+		}
+	}
+}
+
+// On a registry without the referrers API, signers adding bundles to the same subject at once must all end up
+// in its sha256-<hex> fallback index (a read-modify-write of one tag). Reads of that tag are slowed down here to
+// widen the window in which a writer works from a stale copy.
+func TestConcurrentReferrersOnGHCRLike(t *testing.T) {
+	target, _ := url.Parse("http://" + testenv.GHCRLikeRegistry(t))
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet && strings.Contains(r.URL.Path, "/manifests/sha256-") {
+			rec := httptest.NewRecorder()
+			proxy.ServeHTTP(rec, r)
+			time.Sleep(600 * time.Millisecond)
+			for k, v := range rec.Header() {
+				w.Header()[k] = v
+			}
+			w.WriteHeader(rec.Code)
+			w.Write(rec.Body.Bytes())
+			return
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	host := strings.TrimPrefix(srv.URL, "http://")
+	for round := 0; round < 1; round++ {
+		digest := testenv.Push(t, host+"/acme/app:1", testenv.Image(t, "linux/amd64", testenv.Layer{"round": strings.Repeat("x", round+1)}))
+		image := host + "/acme/app@" + digest.String()
+		var wg sync.WaitGroup
+		pubs := make([]string, 3)
+		for i := range pubs {
+			priv, pub := keyPair(t, "pw")
+			pubs[i] = pub
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if r := runSign(t, map[string]string{"image": image, "key": priv, "key-password": "pw", "storage": "referrers"}); r.code != 0 {
+					t.Errorf("signer %d: %s", i, r.log)
+				}
+			}()
+		}
+		wg.Wait()
+		d, _ := name.NewDigest(image)
+		for i, pub := range pubs {
+			v, _ := loadVerifier(pub)
+			if _, err := verifyImage(context.Background(), d, keyPolicy(v), false); err != nil {
+				t.Errorf("round %d: signer %d's bundle was lost: %v", round, i, err)
 			}
 		}
 	}
