@@ -166,28 +166,34 @@ func TestVerifyRejects(t *testing.T) {
 func TestConcurrentSigners(t *testing.T) {
 	host := testenv.Registry(t, false)
 	digest := testenv.Push(t, host+"/acme/app:1", testenv.Image(t, "linux/amd64", testenv.Layer{"a": "1"}))
-	image := host + "/acme/app@" + digest.String()
 	for round := 0; round < 3; round++ {
-		var wg sync.WaitGroup
-		pubs := make([]string, 2)
-		for i := range pubs {
-			priv, pub := keyPair(t, "pw")
-			pubs[i] = pub
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				if r := runSign(t, map[string]string{"image": image, "key": priv, "key-password": "pw"}); r.code != 0 {
-					t.Errorf("signer %d: %s", i, r.log)
-				}
-			}()
-		}
-		wg.Wait()
-		d, _ := name.NewDigest(image)
-		for i, pub := range pubs {
-			v, _ := loadVerifier(pub)
-			if _, err := verifyImage(context.Background(), d, keyPolicy(v), false); err != nil {
-				t.Errorf("round %d: signer %d's signature was lost: %v", round, i, err)
+		signAtOnce(t, host+"/acme/app@"+digest.String(), 2, "tag")
+	}
+}
+
+// signAtOnce has n signers, each with its own key, sign image at the same moment, then checks that every one's
+// signature verifies.
+func signAtOnce(t *testing.T, image string, n int, storage string) {
+	t.Helper()
+	var wg sync.WaitGroup
+	pubs := make([]string, n)
+	for i := range pubs {
+		priv, pub := keyPair(t, "pw")
+		pubs[i] = pub
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if r := runSign(t, map[string]string{"image": image, "key": priv, "key-password": "pw", "storage": storage}); r.code != 0 {
+				t.Errorf("signer %d: %s", i, r.log)
 			}
+		}()
+	}
+	wg.Wait()
+	d, _ := name.NewDigest(image)
+	for i, pub := range pubs {
+		v, _ := loadVerifier(pub)
+		if _, err := verifyImage(context.Background(), d, keyPolicy(v), false); err != nil {
+			t.Errorf("signer %d's signature was lost: %v", i, err)
 		}
 	}
 }
@@ -214,29 +220,6 @@ func TestConcurrentReferrersOnGHCRLike(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 	host := strings.TrimPrefix(srv.URL, "http://")
-	for round := 0; round < 1; round++ {
-		digest := testenv.Push(t, host+"/acme/app:1", testenv.Image(t, "linux/amd64", testenv.Layer{"round": strings.Repeat("x", round+1)}))
-		image := host + "/acme/app@" + digest.String()
-		var wg sync.WaitGroup
-		pubs := make([]string, 3)
-		for i := range pubs {
-			priv, pub := keyPair(t, "pw")
-			pubs[i] = pub
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				if r := runSign(t, map[string]string{"image": image, "key": priv, "key-password": "pw", "storage": "referrers"}); r.code != 0 {
-					t.Errorf("signer %d: %s", i, r.log)
-				}
-			}()
-		}
-		wg.Wait()
-		d, _ := name.NewDigest(image)
-		for i, pub := range pubs {
-			v, _ := loadVerifier(pub)
-			if _, err := verifyImage(context.Background(), d, keyPolicy(v), false); err != nil {
-				t.Errorf("round %d: signer %d's bundle was lost: %v", round, i, err)
-			}
-		}
-	}
+	digest := testenv.Push(t, host+"/acme/app:1", testenv.Image(t, "linux/amd64", testenv.Layer{"a": "1"}))
+	signAtOnce(t, host+"/acme/app@"+digest.String(), 3, "referrers")
 }
