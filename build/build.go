@@ -1,5 +1,3 @@
-// Package build is the build action: multi-arch images with buildx, tags computed like docker/metadata-action,
-// size and layer-waste analysis, and a smoke test of the image it produced.
 package build
 
 import (

@@ -44,14 +44,13 @@ func runMerge(ctx context.Context, s *actionio.Step, in *Inputs, gctx Context) e
 		if err != nil {
 			return fmt.Errorf("merge: %s is not a single-platform image: %w", ref, err)
 		}
-		cf, err := img.ConfigFile()
+		p, err := registry.ConfigPlatform(img)
 		if err != nil {
 			return err
 		}
-		p := &v1.Platform{OS: cf.OS, Architecture: cf.Architecture, Variant: cf.Variant}
 		idx = mutate.AppendManifests(idx, mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{
 			MediaType: desc.MediaType, Platform: p}})
-		plats = append(plats, platformImage{Platform: platformString(p), Digest: desc.Digest.String(), Compressed: desc.Size})
+		plats = append(plats, platformImage{Platform: registry.PlatformString(p), Digest: desc.Digest.String(), Compressed: desc.Size})
 	}
 	digest, err := idx.Digest()
 	if err != nil {

@@ -2,6 +2,7 @@ package build
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
 	"sort"
 	"strconv"
@@ -182,125 +183,9 @@ func ComputeMeta(ctx Context, images, rules, flavorLines []string, tagSuffix str
 	if err != nil {
 		return nil, fmt.Errorf("flavor: %w", err)
 	}
-	var cands []candidate
-	refTag := strings.TrimPrefix(ctx.Ref, "refs/tags/")
-	isTag := strings.HasPrefix(ctx.Ref, "refs/tags/")
-	branch := ""
-	if strings.HasPrefix(ctx.Ref, "refs/heads/") {
-		branch = strings.TrimPrefix(ctx.Ref, "refs/heads/")
-	}
-	expand := func(s string) string {
-		short := ctx.SHA
-		if len(short) > 7 {
-			short = short[:7]
-		}
-		r := strings.NewReplacer("{{branch}}", branch, "{{tag}}", map[bool]string{true: refTag}[isTag], "{{sha}}", short,
-			"{{is_default_branch}}", strconv.FormatBool(branch != "" && branch == ctx.DefaultBranch))
-		return expandDate(r.Replace(s), ctx.Time)
-	}
-	for _, line := range rules {
-		r, err := parseRule(line)
-		if err != nil {
-			return nil, fmt.Errorf("tag rule %q: %w", line, err)
-		}
-		if e, ok := r.attrs["enable"]; ok {
-			r.enable = expand(e) == "true"
-		}
-		if !r.enable {
-			continue
-		}
-		prefix, suffix := expand(r.attrs["prefix"]), expand(r.attrs["suffix"])
-		addC := func(v string, latestOK bool) {
-			if v != "" {
-				cands = append(cands, candidate{value: prefix + v + suffix, priority: r.priority, latestOK: latestOK})
-			}
-		}
-		switch r.typ {
-		case "schedule":
-			if ctx.EventName == "schedule" {
-				p := r.attrs["pattern"]
-				if p == "" {
-					p = "nightly"
-				}
-				addC(expand(p), false)
-			}
-		case "semver", "pep440":
-			value := r.attrs["value"]
-			if value == "" {
-				if !isTag {
-					continue
-				}
-				value = refTag
-			}
-			m := semverRe.FindStringSubmatch(expand(value))
-			if m == nil {
-				continue
-			}
-			pattern := r.attrs["pattern"]
-			pre := m[4] != ""
-			version := m[1] + "." + m[2] + "." + m[3]
-			if pre {
-				version += "-" + m[4]
-			}
-			if pre && !strings.Contains(pattern, "{{raw}}") {
-				pattern = "{{version}}" // a prerelease only ever gets its full version
-			}
-			out := strings.NewReplacer("{{raw}}", expand(value), "{{version}}", version, "{{major}}", m[1], "{{minor}}", m[2], "{{patch}}", m[3]).Replace(pattern)
-			addC(out, !pre)
-		case "match":
-			value := r.attrs["value"]
-			if value == "" {
-				if !isTag {
-					continue
-				}
-				value = refTag
-			}
-			re, err := regexp.Compile(r.attrs["pattern"])
-			if err != nil {
-				return nil, fmt.Errorf("tag rule %q: pattern: %w", line, err)
-			}
-			group, _ := strconv.Atoi(r.attrs["group"])
-			if m := re.FindStringSubmatch(expand(value)); m != nil && group < len(m) {
-				addC(m[group], true)
-			}
-		case "edge":
-			want := r.attrs["branch"]
-			if want == "" {
-				want = ctx.DefaultBranch
-			}
-			if branch != "" && branch == want {
-				addC("edge", false)
-			}
-		case "ref":
-			switch r.attrs["event"] {
-			case "branch":
-				addC(branch, false)
-			case "tag":
-				if isTag {
-					addC(refTag, true)
-				}
-			case "pr":
-				if ctx.PRNumber > 0 {
-					if _, ok := r.attrs["prefix"]; !ok {
-						prefix = "pr-"
-					}
-					addC(strconv.Itoa(ctx.PRNumber), false)
-				}
-			}
-		case "sha":
-			if ctx.SHA != "" {
-				sha := ctx.SHA
-				if r.attrs["format"] != "long" && len(sha) > 7 {
-					sha = sha[:7]
-				}
-				if _, ok := r.attrs["prefix"]; !ok {
-					prefix = "sha-"
-				}
-				addC(sha, false)
-			}
-		case "raw":
-			addC(expand(r.attrs["value"]), false)
-		}
+	cands, err := newEvent(ctx).candidates(rules)
+	if err != nil {
+		return nil, err
 	}
 	if tagSuffix != "" {
 		v := tagSuffix
@@ -309,18 +194,208 @@ func ComputeMeta(ctx Context, images, rules, flavorLines []string, tagSuffix str
 		}
 		cands = append(cands, candidate{value: v, priority: defaultPriority["raw"]})
 	}
+	tags := fl.apply(cands)
+	meta := &Meta{}
+	if len(tags) > 0 {
+		meta.Version = tags[0]
+	}
+	for _, img := range images {
+		for _, t := range tags {
+			meta.Tags = append(meta.Tags, strings.ToLower(img)+":"+t)
+		}
+	}
+	meta.Labels = labels(ctx, meta.Version, extraLabels)
+	return meta, nil
+}
 
-	latest := false
-	switch fl.latest {
-	case "true":
-		latest = true
-	case "auto":
+// event is the context as tag rules read it: the ref split into a branch or a tag.
+type event struct {
+	Context
+	branch string // "" unless the ref is a branch
+	tag    string // "" unless the ref is a tag
+	isTag  bool
+}
+
+func newEvent(ctx Context) *event {
+	e := &event{Context: ctx}
+	if b, ok := strings.CutPrefix(ctx.Ref, "refs/heads/"); ok {
+		e.branch = b
+	}
+	if t, ok := strings.CutPrefix(ctx.Ref, "refs/tags/"); ok {
+		e.tag, e.isTag = t, true
+	}
+	return e
+}
+
+// expand replaces {{branch}}, {{tag}}, {{sha}}, {{is_default_branch}} and {{date '...'}}.
+func (e *event) expand(s string) string {
+	short := e.SHA
+	if len(short) > 7 {
+		short = short[:7]
+	}
+	r := strings.NewReplacer("{{branch}}", e.branch, "{{tag}}", e.tag, "{{sha}}", short,
+		"{{is_default_branch}}", strconv.FormatBool(e.branch != "" && e.branch == e.DefaultBranch))
+	return expandDate(r.Replace(s), e.Time)
+}
+
+// tagOf is what one rule gives for an event: a value ("" for none), whether it may bring latest=auto, and the
+// prefix it has when the rule names none.
+type tagOf struct {
+	value         string
+	latestOK      bool
+	defaultPrefix string
+}
+
+// ruleTypes computes each type of rule; parseRule has checked the attributes each needs.
+var ruleTypes = map[string]func(*event, rule) (tagOf, error){
+	"schedule": scheduleTag, "semver": semverTag, "pep440": semverTag, "match": matchTag, "edge": edgeTag,
+	"ref": refTag, "sha": shaTag, "raw": rawTag,
+}
+
+// candidates applies each enabled rule, in order.
+func (e *event) candidates(rules []string) ([]candidate, error) {
+	var cands []candidate
+	for _, line := range rules {
+		r, err := parseRule(line)
+		if err != nil {
+			return nil, fmt.Errorf("tag rule %q: %w", line, err)
+		}
+		if en, ok := r.attrs["enable"]; ok {
+			r.enable = e.expand(en) == "true"
+		}
+		if !r.enable {
+			continue
+		}
+		t, err := ruleTypes[r.typ](e, r)
+		if err != nil {
+			return nil, fmt.Errorf("tag rule %q: %w", line, err)
+		}
+		if t.value == "" {
+			continue
+		}
+		prefix, ok := r.attrs["prefix"]
+		if !ok {
+			prefix = t.defaultPrefix
+		}
+		cands = append(cands, candidate{value: e.expand(prefix) + t.value + e.expand(r.attrs["suffix"]), priority: r.priority,
+			latestOK: t.latestOK})
+	}
+	return cands, nil
+}
+
+// scheduleTag: type=schedule gives its pattern (nightly by default) on a scheduled run.
+func scheduleTag(e *event, r rule) (tagOf, error) {
+	if e.EventName != "schedule" {
+		return tagOf{}, nil
+	}
+	p := r.attrs["pattern"]
+	if p == "" {
+		p = "nightly"
+	}
+	return tagOf{value: e.expand(p)}, nil
+}
+
+// ruleValue is what semver and match rules read: the value attribute, else the pushed tag; false when there is
+// neither.
+func (e *event) ruleValue(r rule) (string, bool) {
+	v := r.attrs["value"]
+	if v == "" {
+		if !e.isTag {
+			return "", false
+		}
+		v = e.tag
+	}
+	return e.expand(v), true
+}
+
+// semverTag: type=semver (and pep440) fills the pattern from a version; a prerelease gets only its full
+// version, and brings no latest.
+func semverTag(e *event, r rule) (tagOf, error) {
+	value, ok := e.ruleValue(r)
+	m := semverRe.FindStringSubmatch(value)
+	if !ok || m == nil {
+		return tagOf{}, nil
+	}
+	pattern := r.attrs["pattern"]
+	pre := m[4] != ""
+	version := m[1] + "." + m[2] + "." + m[3]
+	if pre {
+		version += "-" + m[4]
+	}
+	if pre && !strings.Contains(pattern, "{{raw}}") {
+		pattern = "{{version}}" // a prerelease only ever gets its full version
+	}
+	out := strings.NewReplacer("{{raw}}", value, "{{version}}", version, "{{major}}", m[1], "{{minor}}", m[2], "{{patch}}", m[3]).Replace(pattern)
+	return tagOf{value: out, latestOK: !pre}, nil
+}
+
+// matchTag: type=match gives a regular expression's group of the value.
+func matchTag(e *event, r rule) (tagOf, error) {
+	value, ok := e.ruleValue(r)
+	if !ok {
+		return tagOf{}, nil
+	}
+	re, err := regexp.Compile(r.attrs["pattern"])
+	if err != nil {
+		return tagOf{}, fmt.Errorf("pattern: %w", err)
+	}
+	group, _ := strconv.Atoi(r.attrs["group"])
+	if m := re.FindStringSubmatch(value); m != nil && group < len(m) {
+		return tagOf{value: m[group], latestOK: true}, nil
+	}
+	return tagOf{}, nil
+}
+
+// edgeTag: type=edge gives "edge" on the default branch (or the one named).
+func edgeTag(e *event, r rule) (tagOf, error) {
+	want := r.attrs["branch"]
+	if want == "" {
+		want = e.DefaultBranch
+	}
+	if e.branch != "" && e.branch == want {
+		return tagOf{value: "edge"}, nil
+	}
+	return tagOf{}, nil
+}
+
+// refTag: type=ref gives the branch, the tag, or the pull request's number (pr-N).
+func refTag(e *event, r rule) (tagOf, error) {
+	switch r.attrs["event"] {
+	case "branch":
+		return tagOf{value: e.branch}, nil
+	case "tag":
+		return tagOf{value: e.tag, latestOK: true}, nil
+	case "pr":
+		if e.PRNumber > 0 {
+			return tagOf{value: strconv.Itoa(e.PRNumber), defaultPrefix: "pr-"}, nil
+		}
+	}
+	return tagOf{}, nil
+}
+
+// shaTag: type=sha gives the commit, short (7) unless format=long, as sha-<commit>.
+func shaTag(e *event, r rule) (tagOf, error) {
+	sha := e.SHA
+	if r.attrs["format"] != "long" && len(sha) > 7 {
+		sha = sha[:7]
+	}
+	return tagOf{value: sha, defaultPrefix: "sha-"}, nil
+}
+
+// rawTag: type=raw gives its value.
+func rawTag(e *event, r rule) (tagOf, error) {
+	return tagOf{value: e.expand(r.attrs["value"])}, nil
+}
+
+// apply orders the candidates by priority, flavours and sanitises them, drops repeats and adds latest.
+func (fl flavor) apply(cands []candidate) []string {
+	latest := fl.latest == "true"
+	if fl.latest == "auto" {
 		for _, c := range cands {
 			latest = latest || c.latestOK
 		}
 	}
 	sort.SliceStable(cands, func(i, j int) bool { return cands[i].priority > cands[j].priority })
-	meta := &Meta{Labels: map[string]string{}}
 	var tags []string
 	seen := map[string]bool{}
 	for _, c := range cands {
@@ -342,36 +417,28 @@ func ComputeMeta(ctx Context, images, rules, flavorLines []string, tagSuffix str
 			tags = append(tags, t)
 		}
 	}
-	if len(tags) > 0 {
-		meta.Version = tags[0]
-	}
-	for _, img := range images {
-		for _, t := range tags {
-			meta.Tags = append(meta.Tags, strings.ToLower(img)+":"+t)
-		}
-	}
+	return tags
+}
 
+// labels are the OCI labels of the event, with the labels input over them.
+func labels(ctx Context, version string, extra map[string]string) map[string]string {
 	url := strings.TrimSuffix(ctx.ServerURL, "/") + "/" + ctx.Repository
 	name := ctx.Repository
 	if i := strings.LastIndex(name, "/"); i >= 0 {
 		name = name[i+1:]
 	}
-	for k, v := range map[string]string{
+	l := map[string]string{
 		"org.opencontainers.image.title":       name,
 		"org.opencontainers.image.description": ctx.Description,
 		"org.opencontainers.image.url":         url,
 		"org.opencontainers.image.source":      url,
-		"org.opencontainers.image.version":     meta.Version,
+		"org.opencontainers.image.version":     version,
 		"org.opencontainers.image.created":     ctx.Time.UTC().Format(time.RFC3339),
 		"org.opencontainers.image.revision":    ctx.SHA,
 		"org.opencontainers.image.licenses":    ctx.License,
-	} {
-		meta.Labels[k] = v
 	}
-	for k, v := range extraLabels {
-		meta.Labels[k] = v
-	}
-	return meta, nil
+	maps.Copy(l, extra)
+	return l
 }
 
 var dateExpr = regexp.MustCompile(`\{\{date '([^']+)'\}\}`)

@@ -41,66 +41,12 @@ type platformImage struct {
 	Uncompressed int64  `json:"uncompressed"`
 }
 
-func platformString(p *v1.Platform) string {
-	if p == nil {
-		return ""
-	}
-	s := p.OS + "/" + p.Architecture
-	if p.Variant != "" {
-		s += "/" + p.Variant
-	}
-	return s
-}
-
 // readBack reads the pushed image from the registry: every requested platform must be there (attestation
 // manifests are not platforms), with its sizes; one platform's layers are analysed for waste.
 func (r *report) readBack(ctx context.Context, in *Inputs) error {
-	ref, err := registry.Digest(r.image)
+	images, err := r.readPlatforms(ctx)
 	if err != nil {
 		return err
-	}
-	desc, err := remote.Get(ref, registry.Options(ctx)...)
-	if err != nil {
-		return fmt.Errorf("reading back %s: %w", r.image, err)
-	}
-	images := map[string]v1.Image{}
-	if desc.MediaType.IsIndex() {
-		idx, err := desc.ImageIndex()
-		if err != nil {
-			return err
-		}
-		im, err := idx.IndexManifest()
-		if err != nil {
-			return err
-		}
-		for _, m := range im.Manifests {
-			if registry.IsAttestationManifest(m) {
-				r.attestations++
-				continue
-			}
-			img, err := idx.Image(m.Digest)
-			if err != nil {
-				return fmt.Errorf("reading back %s: %w", m.Digest, err)
-			}
-			p := platformString(m.Platform)
-			images[p] = img
-			r.platforms = append(r.platforms, platformImage{Platform: p, Digest: m.Digest.String()})
-		}
-	} else {
-		img, err := desc.Image()
-		if err != nil {
-			return err
-		}
-		cf, err := img.ConfigFile()
-		if err != nil {
-			return err
-		}
-		p := cf.OS + "/" + cf.Architecture
-		if cf.Variant != "" {
-			p += "/" + cf.Variant
-		}
-		images[p] = img
-		r.platforms = append(r.platforms, platformImage{Platform: p, Digest: desc.Digest.String()})
 	}
 	var missing []string
 	for _, want := range in.Platforms {
@@ -121,28 +67,74 @@ func (r *report) readBack(ctx context.Context, in *Inputs) error {
 		}
 	}
 	for i := range r.platforms {
-		p := &r.platforms[i]
-		img := images[p.Platform]
-		m, err := img.Manifest()
-		if err != nil {
-			return err
-		}
-		p.Compressed = m.Config.Size
-		for _, l := range m.Layers {
-			p.Compressed += l.Size
-		}
-		if p.Platform == r.wastePlatform {
-			if r.waste, err = AnalyzeWaste(img); err != nil {
-				return fmt.Errorf("analysing %s: %w", p.Platform, err)
-			}
-			p.Uncompressed = r.waste.Layered
-			continue
-		}
-		if p.Uncompressed, err = uncompressedSize(img); err != nil {
+		if err := r.measure(&r.platforms[i], images[r.platforms[i].Platform]); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// readPlatforms lists the platform images of the pushed image (the image itself when it is not an index) and
+// counts its attestation manifests.
+func (r *report) readPlatforms(ctx context.Context) (map[string]v1.Image, error) {
+	ref, err := registry.Digest(r.image)
+	if err != nil {
+		return nil, err
+	}
+	desc, err := remote.Get(ref, registry.Options(ctx)...)
+	if err != nil {
+		return nil, fmt.Errorf("reading back %s: %w", r.image, err)
+	}
+	images := map[string]v1.Image{}
+	err = registry.Walk(ref.Context(), desc, func(n *registry.Node) error {
+		switch {
+		case n.IsIndex(): // its platform images follow
+			return nil
+		case n.IsAttestation():
+			r.attestations++
+			return nil
+		}
+		img, err := n.Image()
+		if err != nil {
+			if n.Parent == nil {
+				return err
+			}
+			return fmt.Errorf("reading back %s: %w", n.Descriptor.Digest, err)
+		}
+		p := n.Platform()
+		if n.Parent == nil { // a single-platform image says its platform in its config
+			cp, err := registry.ConfigPlatform(img)
+			if err != nil {
+				return err
+			}
+			p = registry.PlatformString(cp)
+		}
+		images[p] = img
+		r.platforms = append(r.platforms, platformImage{Platform: p, Digest: n.Descriptor.Digest.String()})
+		return nil
+	})
+	return images, err
+}
+
+// measure fills in a platform's sizes; the waste platform's layers are analysed on the way.
+func (r *report) measure(p *platformImage, img v1.Image) error {
+	m, err := img.Manifest()
+	if err != nil {
+		return err
+	}
+	p.Compressed = m.Config.Size
+	for _, l := range m.Layers {
+		p.Compressed += l.Size
+	}
+	if p.Platform == r.wastePlatform {
+		if r.waste, err = AnalyzeWaste(img); err != nil {
+			return fmt.Errorf("analysing %s: %w", p.Platform, err)
+		}
+		p.Uncompressed = r.waste.Layered
+		return nil
+	}
+	p.Uncompressed, err = uncompressedSize(img)
+	return err
 }
 
 func uncompressedSize(img v1.Image) (int64, error) {

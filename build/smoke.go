@@ -45,97 +45,135 @@ func smokeTest(ctx context.Context, d docker, image string, in *Inputs) *smokeRe
 			return r
 		}
 	}
-	var probe *url.URL
-	port := ""
-	if in.SmokeURL != "" {
-		u, err := url.Parse(in.SmokeURL)
-		if err != nil {
-			r.err = fmt.Errorf("smoke-url %q: %w", in.SmokeURL, err)
-			return r
-		}
-		probe, port = u, u.Port()
-		if port == "" {
-			port = map[string]string{"https": "443"}[u.Scheme]
-			if port == "" {
-				port = "80"
-			}
-		}
-	}
-	b := make([]byte, 4)
-	rand.Read(b)
-	name := "scribe-smoke-" + hex.EncodeToString(b)
-	args := []string{"run", "--detach", "--name", name, "--platform", hostPlatform()}
-	if port != "" {
-		args = append(args, "--publish", "127.0.0.1::"+port)
-	}
-	if _, err := d.output(ctx, append(args, image)...); err != nil {
-		r.err = err
-		d.output(context.Background(), "rm", "--force", name)
+	c := &smokeContainer{d: d, in: in, start: start, client: &http.Client{Timeout: 2 * time.Second}}
+	if r.err = c.parseURL(); r.err != nil {
 		return r
 	}
-	defer d.output(context.Background(), "rm", "--force", name)
+	if r.err = c.run(ctx, image); r.err != nil {
+		return r
+	}
+	defer d.output(context.Background(), "rm", "--force", c.name)
+	if r.err = c.wait(ctx, r); r.err != nil {
+		if logs, err := d.outputAll(context.Background(), "logs", "--tail", "30", c.name); err == nil {
+			r.logTail = strings.TrimSpace(logs)
+		}
+	}
+	return r
+}
 
-	deadline := time.Now().Add(in.SmokeTimeout)
-	client := &http.Client{Timeout: 2 * time.Second}
-	last := ""
+// smokeContainer is the container a smoke test runs, and how it is probed.
+type smokeContainer struct {
+	d      docker
+	in     *Inputs
+	start  time.Time
+	client *http.Client
+	name   string
+	probe  *url.URL // smoke-url; nil without one
+	port   string   // the container port smoke-url names, published on 127.0.0.1
+}
+
+// parseURL reads smoke-url and the container port it names (80 or 443 by default).
+func (c *smokeContainer) parseURL() error {
+	if c.in.SmokeURL == "" {
+		return nil
+	}
+	u, err := url.Parse(c.in.SmokeURL)
+	if err != nil {
+		return fmt.Errorf("smoke-url %q: %w", c.in.SmokeURL, err)
+	}
+	c.probe, c.port = u, u.Port()
+	if c.port == "" {
+		c.port = map[string]string{"https": "443"}[u.Scheme]
+		if c.port == "" {
+			c.port = "80"
+		}
+	}
+	return nil
+}
+
+// run starts the container under a fresh name; one that fails to start is removed at once.
+func (c *smokeContainer) run(ctx context.Context, image string) error {
+	b := make([]byte, 4)
+	rand.Read(b)
+	c.name = "scribe-smoke-" + hex.EncodeToString(b)
+	args := []string{"run", "--detach", "--name", c.name, "--platform", hostPlatform()}
+	if c.port != "" {
+		args = append(args, "--publish", "127.0.0.1::"+c.port)
+	}
+	if _, err := c.d.output(ctx, append(args, image)...); err != nil {
+		c.d.output(context.Background(), "rm", "--force", c.name)
+		return err
+	}
+	return nil
+}
+
+// wait checks the container every 300ms until it is ready, fails, or the timeout passes; r.how says what was
+// waited for.
+func (c *smokeContainer) wait(ctx context.Context, r *smokeResult) error {
+	deadline := time.Now().Add(c.in.SmokeTimeout)
+	last := "" // what the last probe saw, for the timeout's message
 	for {
-		state, err := d.output(ctx, "inspect", "--format", "{{.State.Status}} {{.State.ExitCode}} {{if .State.Health}}{{.State.Health.Status}}{{end}}", name)
-		if err != nil {
-			r.err = err
-			break
+		ready, saw, err := c.check(ctx, r)
+		if ready || err != nil {
+			return err
 		}
-		f := strings.Fields(state)
-		status, exit, health := f[0], f[1], ""
-		if len(f) > 2 {
-			health = f[2]
-		}
-		if status == "exited" || status == "dead" {
-			r.err = fmt.Errorf("the container exited with code %s", exit)
-			break
-		}
-		switch {
-		case probe != nil:
-			r.how = fmt.Sprintf("%s answered %d", in.SmokeURL, in.SmokeStatus)
-			hostPort, err := d.output(ctx, "port", name, port+"/tcp")
-			if err == nil {
-				u := *probe
-				u.Host = strings.TrimSpace(strings.Split(hostPort, "\n")[0])
-				u.Scheme = "http"
-				if resp, err := client.Get(u.String()); err == nil {
-					resp.Body.Close()
-					if resp.StatusCode == in.SmokeStatus {
-						return r
-					}
-					last = fmt.Sprintf("; it answered %d, want %d", resp.StatusCode, in.SmokeStatus)
-				} else {
-					last = "; " + err.Error()
-				}
-			}
-		case health != "":
-			r.how = "the HEALTHCHECK passed"
-			if health == "healthy" {
-				return r
-			}
-			if health == "unhealthy" {
-				r.err = fmt.Errorf("the HEALTHCHECK reports unhealthy")
-			}
-		default:
-			r.how = "the container stayed up for 5s (no HEALTHCHECK, no smoke-url)"
-			if time.Since(start) > 5*time.Second {
-				return r
-			}
-		}
-		if r.err != nil {
-			break
+		if saw != "" {
+			last = saw
 		}
 		if time.Now().After(deadline) {
-			r.err = fmt.Errorf("not ready within %s%s", in.SmokeTimeout, last)
-			break
+			return fmt.Errorf("not ready within %s%s", c.in.SmokeTimeout, last)
 		}
 		time.Sleep(300 * time.Millisecond)
 	}
-	if logs, err := d.outputAll(context.Background(), "logs", "--tail", "30", name); err == nil {
-		r.logTail = strings.TrimSpace(logs)
+}
+
+// check looks at the container once: ready, failed for good (err), or not yet (saw says why, when a probe ran).
+func (c *smokeContainer) check(ctx context.Context, r *smokeResult) (ready bool, saw string, err error) {
+	state, err := c.d.output(ctx, "inspect", "--format", "{{.State.Status}} {{.State.ExitCode}} {{if .State.Health}}{{.State.Health.Status}}{{end}}", c.name)
+	if err != nil {
+		return false, "", err
 	}
-	return r
+	f := strings.Fields(state)
+	status, exit, health := f[0], f[1], ""
+	if len(f) > 2 {
+		health = f[2]
+	}
+	if status == "exited" || status == "dead" {
+		return false, "", fmt.Errorf("the container exited with code %s", exit)
+	}
+	switch {
+	case c.probe != nil:
+		r.how = fmt.Sprintf("%s answered %d", c.in.SmokeURL, c.in.SmokeStatus)
+		ready, saw = c.probeOnce(ctx)
+		return ready, saw, nil
+	case health != "":
+		r.how = "the HEALTHCHECK passed"
+		if health == "unhealthy" {
+			return false, "", fmt.Errorf("the HEALTHCHECK reports unhealthy")
+		}
+		return health == "healthy", "", nil
+	default:
+		r.how = "the container stayed up for 5s (no HEALTHCHECK, no smoke-url)"
+		return time.Since(c.start) > 5*time.Second, "", nil
+	}
+}
+
+// probeOnce asks smoke-url once, through the port docker published; saw is what it answered.
+func (c *smokeContainer) probeOnce(ctx context.Context) (ready bool, saw string) {
+	hostPort, err := c.d.output(ctx, "port", c.name, c.port+"/tcp")
+	if err != nil {
+		return false, ""
+	}
+	u := *c.probe
+	u.Host = strings.TrimSpace(strings.Split(hostPort, "\n")[0])
+	u.Scheme = "http"
+	resp, err := c.client.Get(u.String())
+	if err != nil {
+		return false, "; " + err.Error()
+	}
+	resp.Body.Close()
+	if resp.StatusCode == c.in.SmokeStatus {
+		return true, ""
+	}
+	return false, fmt.Sprintf("; it answered %d, want %d", resp.StatusCode, c.in.SmokeStatus)
 }

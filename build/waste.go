@@ -1,11 +1,9 @@
 package build
 
 import (
-	"archive/tar"
 	"fmt"
 	"hash/maphash"
 	"io"
-	"path"
 	"sort"
 	"strconv"
 	"strings"
@@ -13,6 +11,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/infinite-scribe/scribe-actions/internal/actionio"
+	"github.com/infinite-scribe/scribe-actions/internal/layers"
 )
 
 // Waste is what an image's layers hold that its final filesystem does not need: files written in one layer
@@ -45,15 +44,24 @@ type LayerWaste struct {
 	Rewritten   int
 }
 
+// write is one copy of a file: its size and a hash of its content.
 type write struct {
-	layer int
-	size  int64
-	sum   uint64
+	size int64
+	sum  uint64
+}
+
+// wasteScan is the state of an analysis between layers: what the filesystem holds so far and every copy of
+// every path ever written.
+type wasteScan struct {
+	seed   maphash.Seed
+	live   *layers.Stack[write]
+	copies map[string][]write
+	w      *Waste
 }
 
 // AnalyzeWaste reads every layer of an image in order, honouring whiteouts and opaque directories.
 func AnalyzeWaste(img v1.Image) (*Waste, error) {
-	layers, err := img.Layers()
+	ls, err := img.Layers()
 	if err != nil {
 		return nil, err
 	}
@@ -67,84 +75,76 @@ func AnalyzeWaste(img v1.Image) (*Waste, error) {
 			history = append(history, h.CreatedBy)
 		}
 	}
-	seed := maphash.MakeSeed()
-	live := map[string]write{}     // path -> its current copy
-	copies := map[string][]write{} // path -> every copy ever written
-	w := &Waste{}
-	for i, l := range layers {
+	s := &wasteScan{seed: maphash.MakeSeed(), live: layers.NewStack[write](), copies: map[string][]write{}, w: &Waste{}}
+	for i, l := range ls {
 		lw := LayerWaste{}
 		if i < len(history) {
 			lw.CreatedBy = history[i]
 		}
-		rc, err := l.Uncompressed()
-		if err != nil {
+		if err := s.layer(l, i, &lw); err != nil {
 			return nil, fmt.Errorf("layer %d: %w", i+1, err)
 		}
-		counted := &countingReader{r: rc}
-		tr := tar.NewReader(counted)
-		for {
-			hdr, err := tr.Next()
-			if err == io.EOF {
-				break
+		s.w.Layers = append(s.w.Layers, lw)
+	}
+	s.tally()
+	s.hint()
+	return s.w, nil
+}
+
+// layer applies one layer: what it replaces or deletes from the layers below is the waste it causes.
+func (s *wasteScan) layer(l v1.Layer, i int, lw *LayerWaste) error {
+	rc, err := l.Uncompressed()
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	counted := &countingReader{r: rc}
+	err = layers.Read(counted, func(e layers.Entry, content io.Reader) error {
+		if e.Kind != layers.File {
+			for _, c := range s.live.Delete(e, i) {
+				lw.Shadowed += c.Value.size
 			}
-			if err != nil {
-				rc.Close()
-				return nil, fmt.Errorf("layer %d: %w", i+1, err)
-			}
-			p := path.Clean("/" + hdr.Name)
-			dir, base := path.Split(p)
-			switch {
-			case base == ".wh..wh..opq": // opaque directory: everything below it from earlier layers is gone
-				for q, c := range live {
-					if strings.HasPrefix(q, dir) && c.layer < i {
-						lw.Shadowed += c.size
-						delete(live, q)
-					}
-				}
-			case strings.HasPrefix(base, ".wh."):
-				gone := path.Join(dir, strings.TrimPrefix(base, ".wh."))
-				for q, c := range live {
-					if q == gone || strings.HasPrefix(q, gone+"/") {
-						lw.Shadowed += c.size
-						delete(live, q)
-					}
-				}
-			case hdr.Typeflag == tar.TypeReg:
-				h := maphash.Hash{}
-				h.SetSeed(seed)
-				n, err := io.Copy(&h, tr)
-				if err != nil {
-					rc.Close()
-					return nil, fmt.Errorf("layer %d: %s: %w", i+1, p, err)
-				}
-				cur := write{layer: i, size: n, sum: h.Sum64()}
-				if prev, ok := live[p]; ok {
-					lw.Shadowed += prev.size
-					lw.Rewritten++
-					if prev.sum == cur.sum && prev.size == cur.size {
-						lw.SameContent += prev.size
-					}
-				}
-				live[p] = cur
-				copies[p] = append(copies[p], cur)
-				lw.Size += n
-				w.Files += n
+			return nil
+		}
+		h := maphash.Hash{}
+		h.SetSeed(s.seed)
+		n, err := io.Copy(&h, content)
+		if err != nil {
+			return fmt.Errorf("%s: %w", e.Path, err)
+		}
+		cur := write{size: n, sum: h.Sum64()}
+		if prev, ok := s.live.Write(e.Path, i, cur); ok {
+			lw.Shadowed += prev.Value.size
+			lw.Rewritten++
+			if prev.Value == cur {
+				lw.SameContent += prev.Value.size
 			}
 		}
-		io.Copy(io.Discard, counted) // the tar's end padding counts too
-		rc.Close()
-		w.Layered += counted.n
-		w.Layers = append(w.Layers, lw)
+		s.copies[e.Path] = append(s.copies[e.Path], cur)
+		lw.Size += n
+		s.w.Files += n
+		return nil
+	})
+	if err != nil {
+		return err
 	}
+	io.Copy(io.Discard, counted) // the tar's end padding counts too
+	s.w.Layered += counted.n
+	return nil
+}
+
+// tally adds up, per path, the copies the final filesystem does not show, and the efficiency.
+func (s *wasteScan) tally() {
+	w := s.w
 	var paths []WastedPath
-	for p, cs := range copies {
+	for p, cs := range s.copies {
 		var total int64
 		for _, c := range cs {
 			total += c.size
 		}
 		wasted := total
-		if c, ok := live[p]; ok {
-			wasted -= c.size
+		if c, ok := s.live.Get(p); ok {
+			wasted -= c.Value.size
 		}
 		if wasted > 0 {
 			w.Wasted += wasted
@@ -163,15 +163,18 @@ func AnalyzeWaste(img v1.Image) (*Waste, error) {
 	} else {
 		w.Efficiency = 1
 	}
-	for i, lw := range w.Layers {
+}
+
+// hint says which layers only changed the owner or mode of earlier files.
+func (s *wasteScan) hint() {
+	for i, lw := range s.w.Layers {
 		// A layer that mostly writes earlier files again unchanged only changed their owner or mode.
 		if lw.SameContent > 0 && lw.SameContent >= lw.Shadowed*9/10 && lw.SameContent >= 1<<20 {
-			w.Hints = append(w.Hints, fmt.Sprintf("layer %d (%s) writes %d files again only to change their owner or mode, duplicating %s: "+
+			s.w.Hints = append(s.w.Hints, fmt.Sprintf("layer %d (%s) writes %d files again only to change their owner or mode, duplicating %s: "+
 				"set them with COPY --chown/--chmod (or in the RUN that creates them) instead of a later RUN chown/chmod",
 				i+1, shortCommand(lw.CreatedBy), lw.Rewritten, actionio.FormatBytes(lw.SameContent)))
 		}
 	}
-	return w, nil
 }
 
 // shortCommand is a history entry as the Dockerfile wrote it: BuildKit's "RUN |1 TARGETARCH=amd64 /bin/sh -c

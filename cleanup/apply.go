@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/infinite-scribe/scribe-actions/internal/registry"
 )
@@ -52,8 +53,8 @@ func Apply(ctx context.Context, b Backend, g *Graph, planned []Version, p *Plan)
 			j++
 		}
 		var mu sync.Mutex
-		var wg sync.WaitGroup
-		sem := make(chan struct{}, 4)
+		var eg errgroup.Group
+		eg.SetLimit(4)
 		for _, d := range p.Delete[i:j] {
 			blocked := false
 			for _, parent := range parents[d.Digest] {
@@ -64,10 +65,7 @@ func Apply(ctx context.Context, b Backend, g *Graph, planned []Version, p *Plan)
 				out.Skipped = append(out.Skipped, d)
 				continue
 			}
-			wg.Add(1)
-			sem <- struct{}{}
-			go func() {
-				defer func() { <-sem; wg.Done() }()
+			eg.Go(func() error {
 				err := b.Delete(ctx, d)
 				mu.Lock()
 				defer mu.Unlock()
@@ -81,9 +79,10 @@ func Apply(ctx context.Context, b Backend, g *Graph, planned []Version, p *Plan)
 				default:
 					out.Deleted = append(out.Deleted, d)
 				}
-			}()
+				return nil
+			})
 		}
-		wg.Wait()
+		eg.Wait()
 		i = j
 	}
 	for _, u := range p.Untag {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"sort"
 	"strings"
 	"time"
@@ -89,88 +90,23 @@ func (b *ociBackend) DeleteDigest(ctx context.Context, digest string) error {
 // incomplete picture. A manifest an index lists that the registry does not have is recorded as missing.
 func BuildGraph(ctx context.Context, b Backend, versions []Version) (*Graph, error) {
 	g := &Graph{Nodes: map[string]*Node{}, Missing: map[string]bool{}}
-	opts := registry.Options(ctx)
-	var visit func(digest string, v *Version, listed bool) error
-	visit = func(digest string, v *Version, listed bool) error {
-		if g.Nodes[digest] != nil || g.Missing[digest] {
-			return nil
-		}
-		desc, err := remote.Get(b.Repository().Digest(digest), opts...)
-		var te *transport.Error
-		if !listed && errors.As(err, &te) && te.StatusCode == 404 {
-			g.Missing[digest] = true
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("reading manifest %s of %s: %w (nothing is deleted from an incomplete graph)", digest, b.Repository(), err)
-		}
-		n := &Node{Digest: digest, Kind: KindImage}
-		if v != nil {
-			n.ID, n.Tags, n.Created, n.Public, n.Downloads = v.ID, v.Tags, v.Created, v.Public, v.Downloads
-		}
-		g.Nodes[digest] = n
-		for _, t := range n.Tags {
-			if subject, kind, ok := subjectOfTag(t); ok {
-				n.Kind, n.Subject = kind, subject
-			}
-		}
-		if desc.MediaType.IsIndex() {
-			idx, err := desc.ImageIndex()
-			if err != nil {
-				return err
-			}
-			im, err := idx.IndexManifest()
-			if err != nil {
-				return err
-			}
-			if n.Subject == "" {
-				n.Kind = KindIndex
-			}
-			if im.Subject != nil {
-				n.Subject, n.Kind = im.Subject.Digest.String(), KindReferrer
-			}
-			for _, m := range im.Manifests {
-				n.Children = append(n.Children, m.Digest.String())
-				if err := visit(m.Digest.String(), versionOf(versions, m.Digest.String()), false); err != nil {
-					return err
-				}
-				if c := g.Nodes[m.Digest.String()]; c != nil && registry.IsAttestationManifest(m) {
-					c.Kind = KindBuildxAtt
-				}
-			}
-		} else {
-			img, err := desc.Image()
-			if err != nil {
-				return err
-			}
-			m, err := img.Manifest()
-			if err != nil {
-				return err
-			}
-			if m.Subject != nil {
-				n.Subject = m.Subject.Digest.String()
-				if n.Kind == KindImage {
-					n.Kind = KindReferrer
-				}
-			}
-			if n.Created.IsZero() {
-				if cf, err := img.ConfigFile(); err == nil {
-					n.Created = cf.Created.Time
-					// A rebuild whose layers all came from the cache keeps BuildKit's earlier created time; the
-					// build's org.opencontainers.image.created label says when it was built.
-					if t, err := time.Parse(time.RFC3339, cf.Config.Labels["org.opencontainers.image.created"]); err == nil && t.After(n.Created) {
-						n.Created = t
-					}
-				}
-			}
-		}
-		if n.Created.IsZero() {
-			n.Created = createdFromAnnotations(desc)
-		}
-		return nil
-	}
+	repo := b.Repository()
 	for i := range versions {
-		if err := visit(versions[i].Digest, &versions[i], true); err != nil {
+		v := &versions[i]
+		if g.Nodes[v.Digest] != nil || g.Missing[v.Digest] {
+			continue
+		}
+		desc, err := remote.Get(repo.Digest(v.Digest), registry.Options(ctx)...)
+		if err != nil {
+			return nil, unreadable(v.Digest, repo, err)
+		}
+		err = registry.Walk(repo, desc, func(m *registry.Node) error {
+			if m.Parent == nil {
+				return g.add(m, v)
+			}
+			return g.addListed(m, versions, repo)
+		})
+		if err != nil {
 			return nil, err
 		}
 	}
@@ -187,6 +123,120 @@ func BuildGraph(ctx context.Context, b Backend, versions []Version) (*Graph, err
 	return g, nil
 }
 
+func unreadable(digest string, repo name.Repository, err error) error {
+	return fmt.Errorf("reading manifest %s of %s: %w (nothing is deleted from an incomplete graph)", digest, repo, err)
+}
+
+// addListed adds a manifest an index lists, once however many indexes list it; one the registry does not have
+// is missing, not an error. buildx's attestation manifests are known by how an index lists them.
+func (g *Graph) addListed(m *registry.Node, versions []Version, repo name.Repository) error {
+	d := m.Descriptor.Digest.String()
+	defer func() {
+		if c := g.Nodes[d]; c != nil && m.IsAttestation() {
+			c.Kind = KindBuildxAtt
+		}
+	}()
+	if g.Nodes[d] != nil || g.Missing[d] {
+		return registry.SkipChildren
+	}
+	var err error
+	if m.IsIndex() {
+		_, err = m.ImageIndex()
+	} else {
+		_, err = m.Image()
+	}
+	var te *transport.Error
+	if errors.As(err, &te) && te.StatusCode == http.StatusNotFound {
+		g.Missing[d] = true
+		return registry.SkipChildren
+	}
+	if err != nil {
+		return unreadable(d, repo, err)
+	}
+	return g.add(m, versionOf(versions, d))
+}
+
+// add classifies a manifest read by the walk: an index, an image, or a referrer of another manifest (by its
+// cosign tag or its OCI 1.1 subject), with its age.
+func (g *Graph) add(m *registry.Node, v *Version) error {
+	n := &Node{Digest: m.Descriptor.Digest.String(), Kind: KindImage}
+	if v != nil {
+		n.ID, n.Tags, n.Created, n.Public, n.Downloads = v.ID, v.Tags, v.Created, v.Public, v.Downloads
+	}
+	g.Nodes[n.Digest] = n
+	for _, t := range n.Tags {
+		if subject, kind, ok := subjectOfTag(t); ok {
+			n.Kind, n.Subject = kind, subject
+		}
+	}
+	var raw []byte
+	var err error
+	if m.IsIndex() {
+		raw, err = n.fromIndex(m)
+	} else {
+		raw, err = n.fromImage(m)
+	}
+	if err != nil {
+		return err
+	}
+	if n.Created.IsZero() {
+		n.Created = createdFromAnnotations(raw)
+	}
+	return nil
+}
+
+// fromIndex reads an index's children and subject; it returns the raw manifest.
+func (n *Node) fromIndex(m *registry.Node) ([]byte, error) {
+	idx, err := m.ImageIndex()
+	if err != nil {
+		return nil, err
+	}
+	im, err := idx.IndexManifest()
+	if err != nil {
+		return nil, err
+	}
+	if n.Subject == "" {
+		n.Kind = KindIndex
+	}
+	if im.Subject != nil {
+		n.Subject, n.Kind = im.Subject.Digest.String(), KindReferrer
+	}
+	for _, c := range im.Manifests {
+		n.Children = append(n.Children, c.Digest.String())
+	}
+	return idx.RawManifest()
+}
+
+// fromImage reads an image's subject and, when the version says nothing, when it was built; it returns the raw
+// manifest.
+func (n *Node) fromImage(m *registry.Node) ([]byte, error) {
+	img, err := m.Image()
+	if err != nil {
+		return nil, err
+	}
+	mf, err := img.Manifest()
+	if err != nil {
+		return nil, err
+	}
+	if mf.Subject != nil {
+		n.Subject = mf.Subject.Digest.String()
+		if n.Kind == KindImage {
+			n.Kind = KindReferrer
+		}
+	}
+	if n.Created.IsZero() {
+		if cf, err := img.ConfigFile(); err == nil {
+			n.Created = cf.Created.Time
+			// A rebuild whose layers all came from the cache keeps BuildKit's earlier created time; the
+			// build's org.opencontainers.image.created label says when it was built.
+			if t, err := time.Parse(time.RFC3339, cf.Config.Labels["org.opencontainers.image.created"]); err == nil && t.After(n.Created) {
+				n.Created = t
+			}
+		}
+	}
+	return img.RawManifest()
+}
+
 func versionOf(versions []Version, digest string) *Version {
 	for i := range versions {
 		if versions[i].Digest == digest {
@@ -196,11 +246,11 @@ func versionOf(versions []Version, digest string) *Version {
 	return nil
 }
 
-func createdFromAnnotations(desc *remote.Descriptor) time.Time {
+func createdFromAnnotations(raw []byte) time.Time {
 	var m struct {
 		Annotations map[string]string `json:"annotations"`
 	}
-	if err := jsonUnmarshal(desc.Manifest, &m); err == nil {
+	if err := jsonUnmarshal(raw, &m); err == nil {
 		if t, err := time.Parse(time.RFC3339, m.Annotations["org.opencontainers.image.created"]); err == nil {
 			return t
 		}

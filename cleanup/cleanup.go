@@ -1,5 +1,3 @@
-// Package cleanup is the cleanup action: retention of registry versions that reasons about the image graph,
-// so it never breaks a multi-arch image or leaves a signature without its subject.
 package cleanup
 
 import (

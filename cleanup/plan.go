@@ -45,6 +45,18 @@ type Plan struct {
 	Keep   []Decision `json:"keep"`
 }
 
+// Rules are the retention rules the inputs give, as of now. A bad tag pattern fails here, naming the inputs,
+// before any registry is read.
+func (in *Inputs) Rules(now time.Time) (Rules, error) {
+	r := Rules{KeepNTagged: in.KeepNTagged, KeepNUntagged: in.KeepNUntagged, OlderThan: in.OlderThan, DeleteTags: in.DeleteTags,
+		ExcludeTags: in.ExcludeTags, UseRegex: in.UseRegex, DeleteUntagged: in.DeleteUntagged, DeleteOrphans: in.DeleteOrphans,
+		DeleteGhosts: in.DeleteGhosts, DeletePartials: in.DeletePartials, Now: now}
+	if _, err := compile(append(append([]string{}, r.DeleteTags...), r.ExcludeTags...), r.UseRegex); err != nil {
+		return Rules{}, fmt.Errorf(`inputs "delete-tags"/"exclude-tags": %w`, err)
+	}
+	return r, nil
+}
+
 type matcher func(string) bool
 
 func compile(patterns []string, regex bool) ([]matcher, error) {
@@ -97,9 +109,26 @@ func MakePlan(g *Graph, r Rules) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	old := func(n *Node) bool { return r.OlderThan == 0 || r.Now.Sub(n.Created) > r.OlderThan }
-	deleteTop := map[string]string{} // digest -> why
-	var untags []Untag
+	deleteTop, untags := decideTopLevel(g, r, del, excl)
+	decideBrokenIndexes(g, r, excl, deleteTop)
+	keep, why := followDeletions(g, deleteTop)
+	if r.DeleteOrphans {
+		addOrphans(g, keep, why)
+	}
+	p := &Plan{Untag: untags, Delete: deletions(g, why), Keep: keeps(g, why, keep, excl)}
+	sortForDeletion(g, p.Delete)
+	sort.Slice(p.Keep, func(i, j int) bool { return p.Keep[i].Digest < p.Keep[j].Digest })
+	return p, nil
+}
+
+// old reports whether n is old enough for the rules to delete it: older-than is a filter on every rule.
+func (r Rules) old(n *Node) bool { return r.OlderThan == 0 || r.Now.Sub(n.Created) > r.OlderThan }
+
+// decideTopLevel applies the retention rules to the top-level images, newest first, and says why each one it
+// deletes goes (by digest) and which tags it removes from images that keep others. An image with an excluded
+// tag is neither deleted nor counted. The keep-n counts run over tagged and untagged images separately.
+func decideTopLevel(g *Graph, r Rules, del, excl []matcher) (deleteTop map[string]string, untags []Untag) {
+	deleteTop = map[string]string{}
 	tagged, untagged := 0, 0
 	for _, n := range g.topLevel() { // newest first
 		tags := userTags(n)
@@ -115,25 +144,31 @@ func MakePlan(g *Graph, r Rules) (*Plan, error) {
 				}
 			}
 			switch {
-			case len(hit) > 0 && len(hit) == len(tags) && old(n):
+			case len(hit) > 0 && len(hit) == len(tags) && r.old(n):
 				deleteTop[n.Digest] = "its tags match delete-tags: " + strings.Join(hit, ", ")
-			case len(hit) > 0 && old(n):
+			case len(hit) > 0 && r.old(n):
 				for _, t := range hit {
 					untags = append(untags, Untag{Digest: n.Digest, Tag: t})
 				}
-			case r.KeepNTagged >= 0 && tagged > r.KeepNTagged && old(n):
+			case r.KeepNTagged >= 0 && tagged > r.KeepNTagged && r.old(n):
 				deleteTop[n.Digest] = fmt.Sprintf("tagged, older than the newest %d tagged", r.KeepNTagged)
 			}
 			continue
 		}
 		untagged++
 		switch {
-		case r.KeepNUntagged >= 0 && untagged > r.KeepNUntagged && old(n):
+		case r.KeepNUntagged >= 0 && untagged > r.KeepNUntagged && r.old(n):
 			deleteTop[n.Digest] = fmt.Sprintf("untagged, older than the newest %d untagged", r.KeepNUntagged)
-		case r.DeleteUntagged && r.KeepNUntagged < 0 && old(n):
+		case r.DeleteUntagged && r.KeepNUntagged < 0 && r.old(n):
 			deleteTop[n.Digest] = "untagged"
 		}
 	}
+	return deleteTop, untags
+}
+
+// decideBrokenIndexes adds to deleteTop the indexes delete-ghosts (every manifest listed is gone) and
+// delete-partials (some are) apply to, whatever their age; an excluded index stays.
+func decideBrokenIndexes(g *Graph, r Rules, excl []matcher, deleteTop map[string]string) {
 	for _, n := range g.Nodes {
 		if n.Kind != KindIndex || len(n.Children) == 0 || deleteTop[n.Digest] != "" || slicesAny(userTags(n), excl) {
 			continue
@@ -151,7 +186,12 @@ func MakePlan(g *Graph, r Rules) (*Plan, error) {
 			deleteTop[n.Digest] = fmt.Sprintf("partial: %d of the %d manifests it lists are gone", missing, len(n.Children))
 		}
 	}
+}
 
+// followDeletions extends the top-level deletions to what they reach (children, nested too, and referrers),
+// and returns what the kept top-level images reach and why each deleted manifest goes. A manifest both reach
+// is kept: a child shared with a kept index, or a signature of a kept image, is never deleted.
+func followDeletions(g *Graph, deleteTop map[string]string) (keep map[string]bool, why map[string]string) {
 	referrers := g.referrers()
 	keep, gone := map[string]bool{}, map[string]bool{}
 	for _, n := range g.topLevel() {
@@ -162,7 +202,7 @@ func MakePlan(g *Graph, r Rules) (*Plan, error) {
 	for d := range deleteTop {
 		g.reach(d, gone, referrers)
 	}
-	why := map[string]string{}
+	why = map[string]string{}
 	for d := range gone {
 		if keep[d] || g.Nodes[d] == nil {
 			continue
@@ -172,26 +212,40 @@ func MakePlan(g *Graph, r Rules) (*Plan, error) {
 			why[d] = "belongs to a deleted image"
 		}
 	}
-	if r.DeleteOrphans {
-		for _, n := range g.Nodes {
-			if n.Subject != "" && g.Nodes[n.Subject] == nil && !keep[n.Digest] {
-				orphans := map[string]bool{}
-				g.reach(n.Digest, orphans, referrers)
-				for d := range orphans {
-					if !keep[d] && g.Nodes[d] != nil {
-						why[d] = "an orphan: its subject " + short(n.Subject) + " is gone"
-					}
+	return keep, why
+}
+
+// addOrphans adds to why the referrers whose subject is gone, and what they reach, unless a kept image
+// reaches it.
+func addOrphans(g *Graph, keep map[string]bool, why map[string]string) {
+	referrers := g.referrers()
+	for _, n := range g.Nodes {
+		if n.Subject != "" && g.Nodes[n.Subject] == nil && !keep[n.Digest] {
+			orphans := map[string]bool{}
+			g.reach(n.Digest, orphans, referrers)
+			for d := range orphans {
+				if !keep[d] && g.Nodes[d] != nil {
+					why[d] = "an orphan: its subject " + short(n.Subject) + " is gone"
 				}
 			}
 		}
 	}
+}
 
-	p := &Plan{Untag: untags}
-	parents := g.parents()
+// deletions are the decisions to delete the manifests why names, in no order.
+func deletions(g *Graph, why map[string]string) []Decision {
+	var out []Decision
 	for d, reason := range why {
 		n := g.Nodes[d]
-		p.Delete = append(p.Delete, Decision{Digest: d, ID: n.ID, Tags: n.Tags, Kind: n.Kind, Reason: reason})
+		out = append(out, Decision{Digest: d, ID: n.ID, Tags: n.Tags, Kind: n.Kind, Reason: reason})
 	}
+	return out
+}
+
+// keeps are the decisions to keep every other manifest, with the reason that keeps it, in no order.
+func keeps(g *Graph, why map[string]string, keep map[string]bool, excl []matcher) []Decision {
+	var out []Decision
+	parents := g.parents()
 	for d, n := range g.Nodes {
 		if _, deleted := why[d]; deleted {
 			continue
@@ -205,12 +259,18 @@ func MakePlan(g *Graph, r Rules) (*Plan, error) {
 		case keep[d]:
 			reason = "reachable from a kept image"
 		}
-		p.Keep = append(p.Keep, Decision{Digest: d, ID: n.ID, Tags: n.Tags, Kind: n.Kind, Reason: reason})
+		out = append(out, Decision{Digest: d, ID: n.ID, Tags: n.Tags, Kind: n.Kind, Reason: reason})
 	}
+	return out
+}
+
+// sortForDeletion puts deletions in a safe order: referrers first, then indexes from the outermost in, then
+// what they list, so that a cleanup stopped halfway leaves no manifest pointing at a deleted one.
+func sortForDeletion(g *Graph, del []Decision) {
 	order := map[Kind]int{KindSignature: 0, KindAttestation: 0, KindSBOM: 0, KindReferrer: 0, KindIndex: 1, KindImage: 2, KindBuildxAtt: 2}
 	depth := g.depths()
-	sort.Slice(p.Delete, func(i, j int) bool {
-		a, b := p.Delete[i], p.Delete[j]
+	sort.Slice(del, func(i, j int) bool {
+		a, b := del[i], del[j]
 		if order[a.Kind] != order[b.Kind] {
 			return order[a.Kind] < order[b.Kind]
 		}
@@ -219,8 +279,6 @@ func MakePlan(g *Graph, r Rules) (*Plan, error) {
 		}
 		return a.Digest < b.Digest
 	})
-	sort.Slice(p.Keep, func(i, j int) bool { return p.Keep[i].Digest < p.Keep[j].Digest })
-	return p, nil
 }
 
 // depths is how deep each manifest sits under indexes (0 for top-level).

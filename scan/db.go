@@ -3,15 +3,15 @@ package scan
 import (
 	"archive/zip"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/infinite-scribe/scribe-actions/internal/httpcache"
 )
 
 // dbSource says where the OSV database comes from: a directory in the bucket's layout (<Ecosystem>/all.zip),
@@ -21,13 +21,6 @@ type dbSource struct {
 	offline         bool
 	client          *http.Client
 	now             func() time.Time
-}
-
-// cacheMeta is what the cache keeps beside an all.zip to revalidate it.
-type cacheMeta struct {
-	Fetched      time.Time `json:"fetched"`
-	ETag         string    `json:"etag,omitempty"`
-	LastModified string    `json:"lastModified,omitempty"`
 }
 
 // defaultCache is where downloads are kept between runs: the runner's tool cache when there is one (cache it
@@ -46,10 +39,10 @@ func defaultCache() string {
 	return filepath.Join(d, "scribe-actions", "osv")
 }
 
-// load returns an ecosystem's all.zip and where it came from. It downloads at most once a day per ecosystem;
+// Load returns an ecosystem's all.zip and where it came from. It downloads at most once a day per ecosystem;
 // later the same day the cached copy is used as is; after that it is revalidated (If-None-Match /
 // If-Modified-Since), and a failed download falls back to the cached copy with a warning.
-func (s *dbSource) load(ctx context.Context, ecosystem string, warn func(string, ...any)) ([]byte, string, error) {
+func (s *dbSource) Load(ctx context.Context, ecosystem string, warn func(string, ...any)) ([]byte, string, error) {
 	if s.dir != "" {
 		p := filepath.Join(s.dir, ecosystem, "all.zip")
 		data, err := os.ReadFile(p)
@@ -63,62 +56,45 @@ func (s *dbSource) load(ctx context.Context, ecosystem string, warn func(string,
 			return nil, "", fmt.Errorf(`input "db-dir": no %s (offline: the database must be in db-dir, laid out as <Ecosystem>/all.zip)`, p)
 		}
 	}
-	zipPath := filepath.Join(s.cache, ecosystem, "all.zip")
-	metaPath := zipPath + ".json"
-	var meta cacheMeta
-	cached, cacheErr := os.ReadFile(zipPath)
-	if raw, err := os.ReadFile(metaPath); err == nil {
-		json.Unmarshal(raw, &meta)
-	}
-	if cacheErr == nil && (s.offline || sameDay(meta.Fetched, s.now())) {
-		return cached, zipPath + " (cached " + meta.Fetched.Format("2006-01-02") + ")", nil
+	c := &httpcache.Cache{Dir: s.cache, Now: s.now}
+	key := ecosystem + "/all.zip"
+	cached, ok := c.Load(key)
+	if ok && (s.offline || sameDay(cached.Fetched, s.now())) {
+		return cached.Body, c.Path(key) + " (cached " + cached.Fetched.Format("2006-01-02") + ")", nil
 	}
 	if s.offline {
 		return nil, "", fmt.Errorf(`offline and no OSV database for %s: give input "db-dir" (laid out as <Ecosystem>/all.zip) or run once online to fill the cache %s`, ecosystem, s.cache)
 	}
-	u := strings.TrimSuffix(s.url, "/") + "/" + ecosystem + "/all.zip"
+	return s.download(ctx, c, key, cached, ecosystem, warn)
+}
+
+// download revalidates the cached copy (if any) or downloads the ecosystem's all.zip, keeping it in the cache.
+func (s *dbSource) download(ctx context.Context, c *httpcache.Cache, key string, cached *httpcache.Entry, ecosystem string, warn func(string, ...any)) ([]byte, string, error) {
+	u := strings.TrimSuffix(s.url, "/") + "/" + key
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return nil, "", fmt.Errorf(`input "db-url": %w`, err)
 	}
-	if cacheErr == nil {
-		if meta.ETag != "" {
-			req.Header.Set("If-None-Match", meta.ETag)
-		}
-		if meta.LastModified != "" {
-			req.Header.Set("If-Modified-Since", meta.LastModified)
-		}
-	}
-	resp, err := s.client.Do(req)
-	if err == nil && resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusNotModified {
+	revalidated, resp, err := c.Revalidate(s.client.Do, req, key, cached)
+	if err == nil && resp != nil && resp.StatusCode != http.StatusOK {
 		resp.Body.Close()
 		err = fmt.Errorf("GET %s: %s", u, resp.Status)
 	}
 	if err != nil {
-		if cacheErr == nil {
-			warn("could not revalidate the OSV database for %s (%v); using the copy cached %s", ecosystem, err, meta.Fetched.Format("2006-01-02"))
-			return cached, zipPath + " (stale)", nil
+		if cached != nil {
+			warn("could not revalidate the OSV database for %s (%v); using the copy cached %s", ecosystem, err, cached.Fetched.Format("2006-01-02"))
+			return cached.Body, c.Path(key) + " (stale)", nil
 		}
 		return nil, "", fmt.Errorf("downloading the OSV database for %s: %w", ecosystem, err)
 	}
-	defer resp.Body.Close()
-	meta.Fetched = s.now()
-	if resp.StatusCode == http.StatusNotModified {
-		writeMeta(metaPath, meta)
-		return cached, zipPath + " (revalidated)", nil
+	if revalidated != nil {
+		return revalidated.Body, c.Path(key) + " (revalidated)", nil
 	}
-	data, err := io.ReadAll(resp.Body)
+	e, err := c.Save(key, resp)
 	if err != nil {
 		return nil, "", fmt.Errorf("downloading %s: %w", u, err)
 	}
-	meta.ETag, meta.LastModified = resp.Header.Get("ETag"), resp.Header.Get("Last-Modified")
-	if err := os.MkdirAll(filepath.Dir(zipPath), 0o755); err == nil {
-		tmp := zipPath + ".tmp"
-		if os.WriteFile(tmp, data, 0o644) == nil && os.Rename(tmp, zipPath) == nil {
-			writeMeta(metaPath, meta)
-		}
-	}
-	return data, u, nil
+	return e.Body, u, nil
 }
 
 // PackRecords packs a folder of OSV records kept per ecosystem (<Ecosystem>/*.json) into the bucket's layout
@@ -163,11 +139,6 @@ func PackRecords(src, dst string) error {
 		}
 	}
 	return nil
-}
-
-func writeMeta(p string, m cacheMeta) {
-	raw, _ := json.Marshal(m)
-	os.WriteFile(p, raw, 0o644)
 }
 
 func sameDay(a, b time.Time) bool {

@@ -3,11 +3,39 @@ package scan
 import (
 	"bufio"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
+
+// Dockerfile is the Dockerfile the image was built from: its path in the repository, as code scanning wants
+// it, and its final stage, to point each result at the line that added its layer.
+type Dockerfile struct {
+	Path  string
+	stage []instruction
+}
+
+// ReadDockerfile reads the final stage of the Dockerfile at path; workspace (GITHUB_WORKSPACE, "" in a
+// terminal) is the repository root its path is made relative to.
+func ReadDockerfile(path, workspace string) (*Dockerfile, error) {
+	stage, err := finalStage(path)
+	if err != nil {
+		return nil, err
+	}
+	return &Dockerfile{Path: repoPath(path, workspace), stage: stage}, nil
+}
+
+// repoPath is the Dockerfile's path as code scanning wants it: relative to the repository root.
+func repoPath(p, workspace string) string {
+	if abs, err := filepath.Abs(p); err == nil && workspace != "" {
+		if rel, err := filepath.Rel(workspace, abs); err == nil && !strings.HasPrefix(rel, "..") {
+			return filepath.ToSlash(rel)
+		}
+	}
+	return filepath.ToSlash(filepath.Clean(p))
+}
 
 // instruction is a Dockerfile instruction and the line it starts on.
 type instruction struct {

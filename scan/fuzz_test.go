@@ -6,14 +6,12 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-
-	"github.com/infinite-scribe/scribe-actions/internal/testenv"
 )
 
 // The parsers of what the scan reads from outside, the OSV records and zips and an image's package metadata,
-// return errors on any input; none panics. Seeds: the real records and metadata formats.
+// return errors on any input; none panics. Seeds: the records of testdata/osv and the metadata formats.
 func FuzzParseRecord(f *testing.F) {
-	files, _ := filepath.Glob(filepath.Join(testenv.Shared(f, "fixtures", "osv"), "*", "*.json"))
+	files, _ := filepath.Glob(filepath.Join("testdata", "osv", "*", "*.json"))
 	for _, p := range files {
 		raw, _ := os.ReadFile(p)
 		f.Add(raw, "1.2.3")
@@ -41,7 +39,7 @@ func FuzzReadZip(f *testing.F) {
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
 	w, _ := zw.Create("GHSA-xvch-5gv4-984h.json")
-	raw, _ := os.ReadFile(filepath.Join(testenv.Shared(f, "fixtures", "osv", "npm"), "GHSA-xvch-5gv4-984h.json"))
+	raw, _ := os.ReadFile(filepath.Join("testdata", "osv", "npm", "GHSA-xvch-5gv4-984h.json"))
 	w.Write(raw)
 	zw.Close()
 	f.Add(buf.Bytes())

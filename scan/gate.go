@@ -11,6 +11,35 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
+// Policy is what fails a scan and what it ignores: fail-on, ignore-unfixed, fail-on-secrets and the entries of
+// the ignore file.
+type Policy struct {
+	FailOn        string // critical, high, medium, low or none
+	IgnoreUnfixed bool
+	FailOnSecrets bool
+	ignore        []*ignoreEntry
+}
+
+// NewPolicy is the policy the inputs give; it reads and checks the ignore file.
+func NewPolicy(in *Inputs) (Policy, error) {
+	p := Policy{FailOn: in.FailOn, IgnoreUnfixed: in.IgnoreUnfixed, FailOnSecrets: in.FailOnSecrets}
+	if in.IgnoreFile != "" {
+		var err error
+		if p.ignore, err = readIgnoreFile(in.IgnoreFile); err != nil {
+			return Policy{}, err
+		}
+	}
+	return p, nil
+}
+
+// Judge applies the policy: it marks the findings and secrets the ignore file covers (in place, so the reports
+// say why), decides the gate, and returns the warnings about ignore entries that expired or matched nothing.
+// It reads nothing and writes nothing: today is the day expiries are compared with.
+func Judge(findings []Finding, secrets []Secret, p Policy, today time.Time) (Gate, []string) {
+	warnings := applyIgnores(p.ignore, findings, secrets, today)
+	return decide(findings, secrets, p.FailOn, p.IgnoreUnfixed, p.FailOnSecrets), warnings
+}
+
 // ignoreEntry is one line of the ignore file: a vulnerability (by any of its IDs) or a secret (by its
 // fingerprint), optionally only in one package (or secret path), with a reason and an optional expiry.
 type ignoreEntry struct {
@@ -105,8 +134,8 @@ func applyIgnores(entries []*ignoreEntry, findings []Finding, secrets []Secret, 
 	return warnings
 }
 
-// gate is the verdict: what fails it, and only that. Reports hold every finding regardless.
-type gate struct {
+// Gate is the verdict: what fails it, and only that. Reports hold every finding regardless.
+type Gate struct {
 	Passed  bool      `json:"passed"`
 	FailOn  string    `json:"failOn"`
 	Failing []Finding `json:"-"`
@@ -119,8 +148,8 @@ var failRank = map[string]int{"critical": 4, "high": 3, "medium": 2, "low": 1, "
 
 // decide applies fail-on, ignore-unfixed and fail-on-secrets. UNKNOWN severity never reaches a threshold; the
 // summary counts it apart.
-func decide(findings []Finding, secrets []Secret, failOn string, ignoreUnfixed, failOnSecrets bool) gate {
-	g := gate{FailOn: failOn}
+func decide(findings []Finding, secrets []Secret, failOn string, ignoreUnfixed, failOnSecrets bool) Gate {
+	g := Gate{FailOn: failOn}
 	threshold := failRank[failOn]
 	for _, f := range findings {
 		if f.Ignored != "" || severityRank[f.Severity] < threshold {

@@ -22,6 +22,32 @@ import (
 	"github.com/infinite-scribe/scribe-actions/internal/registry"
 )
 
+// Image is an image as the scan read it: its name for the reports, its packages (each from the layer that
+// brought it) and the secrets in any of its layers.
+type Image struct {
+	Name     string // what the reports are named after: the repository's last part, or the file's name
+	Digest   string // the manifest digest, when known
+	Layers   int
+	Packages []Package
+	Secrets  []Secret
+
+	target *target
+}
+
+// ReadImage opens the image input (a registry reference by digest, an OCI layout directory or a docker-save
+// tarball), reads each layer once and catalogues its packages and secrets.
+func ReadImage(ctx context.Context, image string) (*Image, error) {
+	t, err := openImage(ctx, image)
+	if err != nil {
+		return nil, err
+	}
+	fs, err := readImage(t, newSecretScanner())
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", image, err)
+	}
+	return &Image{Name: t.name, Digest: t.digest, Layers: fs.layers, Packages: catalog(fs), Secrets: fs.secrets, target: t}, nil
+}
+
 // target is the image a scan reads, and the names its reports use.
 type target struct {
 	img    v1.Image
@@ -44,7 +70,8 @@ func openImage(ctx context.Context, image string) (*target, error) {
 			if err != nil {
 				return nil, fmt.Errorf(`input "image": %s is a directory but not an OCI layout: %w`, image, err)
 			}
-			img, digest, err := platformImage(idx)
+			var pick platformPick
+			img, digest, err := pick.image(registry.WalkIndex(idx, pick.visit))
 			if err != nil {
 				return nil, fmt.Errorf(`input "image": %s: %w`, image, err)
 			}
@@ -77,11 +104,8 @@ func openImage(ctx context.Context, image string) (*target, error) {
 	}
 	t := &target{name: repoName(d), ref: image, digest: d.DigestStr()}
 	if desc.MediaType.IsIndex() {
-		idx, err := desc.ImageIndex()
-		if err != nil {
-			return nil, err
-		}
-		if t.img, _, err = platformImage(idx); err != nil {
+		var pick platformPick
+		if t.img, _, err = pick.image(registry.Walk(d.Context(), desc, pick.visit)); err != nil {
 			return nil, fmt.Errorf("%s: %w", d, err)
 		}
 		return t, nil
@@ -95,37 +119,37 @@ func repoName(d name.Digest) string {
 	return r[strings.LastIndex(r, "/")+1:]
 }
 
-// platformImage picks linux/amd64 from an index (nested indexes followed), else its first platform image.
-func platformImage(idx v1.ImageIndex) (v1.Image, string, error) {
-	im, err := idx.IndexManifest()
-	if err != nil {
+// platformPick picks linux/amd64 among the platform images of an index (nested indexes followed), else the
+// first; attestation manifests are not platforms.
+type platformPick struct{ node *registry.Node }
+
+// errPicked stops the walk once linux/amd64 is found.
+var errPicked = errors.New("picked")
+
+func (p *platformPick) visit(n *registry.Node) error {
+	if n.IsIndex() || n.IsAttestation() {
+		return nil
+	}
+	if p.node == nil {
+		p.node = n
+	}
+	if pl := n.Descriptor.Platform; pl != nil && pl.OS == "linux" && pl.Architecture == "amd64" {
+		p.node = n
+		return errPicked
+	}
+	return nil
+}
+
+// image reads the image picked by a walk that returned err, and its digest.
+func (p *platformPick) image(err error) (v1.Image, string, error) {
+	if err != nil && !errors.Is(err, errPicked) {
 		return nil, "", err
 	}
-	var first *v1.Descriptor
-	for i, m := range im.Manifests {
-		if registry.IsAttestationManifest(m) {
-			continue
-		}
-		if m.MediaType.IsIndex() {
-			child, err := idx.ImageIndex(m.Digest)
-			if err != nil {
-				return nil, "", err
-			}
-			return platformImage(child)
-		}
-		if first == nil {
-			first = &im.Manifests[i]
-		}
-		if m.Platform != nil && m.Platform.OS == "linux" && m.Platform.Architecture == "amd64" {
-			first = &im.Manifests[i]
-			break
-		}
-	}
-	if first == nil {
+	if p.node == nil {
 		return nil, "", errors.New("holds no image")
 	}
-	img, err := idx.Image(first.Digest)
-	return img, first.Digest.String(), err
+	img, err := p.node.Image()
+	return img, p.node.Descriptor.Digest.String(), err
 }
 
 // storedLayers reads a docker-save tarball's manifest.json and tells, for each layer it lists, whether the

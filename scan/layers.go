@@ -1,20 +1,19 @@
 package scan
 
 import (
-	"archive/tar"
 	"bufio"
 	"bytes"
 	"debug/buildinfo"
 	"fmt"
 	"io"
-	"path"
 	"runtime"
-	"strings"
-	"sync"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/infinite-scribe/scribe-actions/internal/layers"
 )
 
 // maxSecretFile is the largest file searched for secrets: keys, tokens and .env files are small.
@@ -32,8 +31,7 @@ type found struct {
 // and the secrets in its files.
 type layerScan struct {
 	files   []found
-	deletes []string // whiteouts: a path (and everything below it)
-	opaques []string // opaque directories: everything below from lower layers
+	deletes []layers.Entry // whiteouts and opaque directories
 	secrets []Secret
 	bytes   int64
 }
@@ -50,51 +48,40 @@ type fileSystem struct {
 // whiteouts and opaque directories delete them. Secrets are reported from every layer, deleted later or not:
 // a secret in any layer ships with the image.
 func readImage(t *target, secrets *secretScanner) (*fileSystem, error) {
-	layers, err := t.img.Layers()
+	ls, err := t.img.Layers()
 	if err != nil {
 		return nil, err
 	}
-	scans := make([]*layerScan, len(layers))
-	errs := make([]error, len(layers))
-	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
-	var wg sync.WaitGroup
-	for i, l := range layers {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
+	scans := make([]*layerScan, len(ls))
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for i, l := range ls {
+		g.Go(func() error {
 			stored := i < len(t.stored) && t.stored[i]
-			scans[i], errs[i] = readLayer(l, i, stored, secrets)
-			if errs[i] != nil {
-				errs[i] = fmt.Errorf("layer %d: %w", i+1, errs[i])
+			var err error
+			if scans[i], err = readLayer(l, i, stored, secrets); err != nil {
+				return fmt.Errorf("layer %d: %w", i+1, err)
 			}
-		}()
+			return nil
+		})
 	}
-	wg.Wait()
-	fs := &fileSystem{files: map[string]found{}, layers: len(layers)}
-	for i, ls := range scans {
-		if errs[i] != nil {
-			return nil, errs[i]
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	stack := layers.NewStack[found]()
+	fs := &fileSystem{files: map[string]found{}, layers: len(ls)}
+	for i, layer := range scans {
+		for _, d := range layer.deletes {
+			stack.Delete(d, i)
 		}
-		for _, d := range ls.deletes {
-			for p := range fs.files {
-				if p == d || strings.HasPrefix(p, d+"/") {
-					delete(fs.files, p)
-				}
-			}
+		for _, f := range layer.files {
+			stack.Write(f.path, i, f)
 		}
-		for _, d := range ls.opaques {
-			for p, f := range fs.files {
-				if strings.HasPrefix(p, d+"/") && f.layer < i {
-					delete(fs.files, p)
-				}
-			}
-		}
-		for _, f := range ls.files {
-			fs.files[f.path] = f
-		}
-		fs.secrets = append(fs.secrets, ls.secrets...)
-		fs.bytes += ls.bytes
+		fs.secrets = append(fs.secrets, layer.secrets...)
+		fs.bytes += layer.bytes
+	}
+	for p, c := range stack.All() {
+		fs.files[p] = c.Value
 	}
 	return fs, nil
 }
@@ -163,66 +150,64 @@ func readLayer(l v1.Layer, index int, stored bool, secrets *secretScanner) (*lay
 	}
 	defer rc.Close()
 	ls := &layerScan{}
-	tr := tar.NewReader(rc)
 	buf := make([]byte, 0, 64<<10)
-	for {
-		hdr, err := tr.Next()
-		if err == io.EOF {
-			return ls, nil
+	err = layers.Read(rc, func(e layers.Entry, content io.Reader) error {
+		switch e.Kind {
+		case layers.Whiteout, layers.Opaque:
+			ls.deletes = append(ls.deletes, e)
+			return nil
+		case layers.Other:
+			return nil
 		}
-		if err != nil {
-			return nil, err
+		ls.bytes += e.Header.Size
+		var err error
+		buf, err = ls.readFile(e, content, index, secrets, buf)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return ls, nil
+}
+
+// readFile keeps what the cataloguers and the secret scanner want of one file; buf is reused between files.
+func (ls *layerScan) readFile(e layers.Entry, content io.Reader, index int, secrets *secretScanner, buf []byte) ([]byte, error) {
+	p, hdr := e.Path, e.Header
+	want := wanted(p)
+	goCandidate := hdr.FileInfo().Mode()&0o111 != 0 && hdr.Size > 1024 && hdr.Size < 512<<20
+	scanSecret := secrets != nil && hdr.Size <= maxSecretFile && secrets.wants(p)
+	if !want && !goCandidate && !scanSecret {
+		return buf, nil
+	}
+	if goCandidate && !want && !scanSecret { // most executables are not Go: look at the magic first
+		var head [4]byte
+		if _, err := io.ReadFull(content, head[:]); err != nil || string(head[:]) != "\x7fELF" {
+			return buf, nil
 		}
-		p := path.Clean("/" + hdr.Name)
-		dir, base := path.Split(p)
-		switch {
-		case base == ".wh..wh..opq":
-			ls.opaques = append(ls.opaques, strings.TrimSuffix(dir, "/"))
-			continue
-		case strings.HasPrefix(base, ".wh."):
-			ls.deletes = append(ls.deletes, path.Join(dir, strings.TrimPrefix(base, ".wh.")))
-			continue
-		case hdr.Typeflag != tar.TypeReg:
-			continue
+		data := make([]byte, hdr.Size)
+		copy(data, head[:])
+		if _, err := io.ReadFull(content, data[4:]); err != nil {
+			return buf, fmt.Errorf("%s: %w", p, err)
 		}
-		ls.bytes += hdr.Size
-		want := wanted(p)
-		goCandidate := hdr.FileInfo().Mode()&0o111 != 0 && hdr.Size > 1024 && hdr.Size < 512<<20
-		scanSecret := secrets != nil && hdr.Size <= maxSecretFile && secrets.wants(p)
-		if !want && !goCandidate && !scanSecret {
-			continue
+		if bi, err := buildinfo.Read(bytes.NewReader(data)); err == nil {
+			ls.files = append(ls.files, found{path: p, layer: index, gobin: bi})
 		}
-		if goCandidate && !want && !scanSecret { // most executables are not Go: look at the magic first
-			var head [4]byte
-			if _, err := io.ReadFull(tr, head[:]); err != nil || string(head[:]) != "\x7fELF" {
-				continue
-			}
-			data := make([]byte, hdr.Size)
-			copy(data, head[:])
-			if _, err := io.ReadFull(tr, data[4:]); err != nil {
-				return nil, fmt.Errorf("%s: %w", p, err)
-			}
-			if bi, err := buildinfo.Read(bytes.NewReader(data)); err == nil {
-				ls.files = append(ls.files, found{path: p, layer: index, gobin: bi})
-			}
-			continue
-		}
-		buf = buf[:0]
-		b := bytes.NewBuffer(buf)
-		if _, err := io.Copy(b, tr); err != nil {
-			return nil, fmt.Errorf("%s: %w", p, err)
-		}
-		data := b.Bytes()
-		buf = data
-		if scanSecret {
-			ls.secrets = append(ls.secrets, secrets.scan(p, index, data)...)
-		}
-		if want {
-			ls.files = append(ls.files, found{path: p, layer: index, data: bytes.Clone(data)})
-		} else if goCandidate && bytes.HasPrefix(data, []byte("\x7fELF")) {
-			if bi, err := buildinfo.Read(bytes.NewReader(data)); err == nil {
-				ls.files = append(ls.files, found{path: p, layer: index, gobin: bi})
-			}
+		return buf, nil
+	}
+	b := bytes.NewBuffer(buf[:0])
+	if _, err := io.Copy(b, content); err != nil {
+		return buf, fmt.Errorf("%s: %w", p, err)
+	}
+	data := b.Bytes()
+	if scanSecret {
+		ls.secrets = append(ls.secrets, secrets.scan(p, index, data)...)
+	}
+	if want {
+		ls.files = append(ls.files, found{path: p, layer: index, data: bytes.Clone(data)})
+	} else if goCandidate && bytes.HasPrefix(data, []byte("\x7fELF")) {
+		if bi, err := buildinfo.Read(bytes.NewReader(data)); err == nil {
+			ls.files = append(ls.files, found{path: p, layer: index, gobin: bi})
 		}
 	}
+	return data, nil
 }

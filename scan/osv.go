@@ -17,6 +17,7 @@ import (
 	gocvss30 "github.com/pandatix/go-cvss/30"
 	gocvss31 "github.com/pandatix/go-cvss/31"
 	gocvss40 "github.com/pandatix/go-cvss/40"
+	"golang.org/x/sync/errgroup"
 )
 
 // record is an OSV vulnerability record, the fields a match needs.
@@ -75,43 +76,40 @@ func (db *database) readZip(ecosystem string, data []byte, want map[string]bool)
 	if err != nil {
 		return fmt.Errorf("%s/all.zip is not a zip archive: %w", ecosystem, err)
 	}
-	files := make(chan *zip.File)
 	var mu sync.Mutex
-	var firstErr error
-	var wg sync.WaitGroup
-	for range runtime.GOMAXPROCS(0) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for f := range files {
-				r, err := readRecord(f)
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for _, f := range zr.File {
+		if !strings.HasSuffix(f.Name, ".json") {
+			continue
+		}
+		g.Go(func() error {
+			r, err := readRecord(f)
+			if err != nil {
+				return fmt.Errorf("%s/all.zip: %s: %w", ecosystem, f.Name, err)
+			}
+			if r.Withdrawn == "" {
 				mu.Lock()
-				if err != nil && firstErr == nil {
-					firstErr = fmt.Errorf("%s/all.zip: %s: %w", ecosystem, f.Name, err)
-				}
-				if r != nil && r.Withdrawn == "" {
-					db.loaded[ecosystem]++
-					seen := map[string]bool{}
-					for _, a := range r.Affected {
-						k := matchKey(a.Package.Ecosystem, a.Package.Name)
-						if want[k] && !seen[k] {
-							seen[k] = true
-							db.records[k] = append(db.records[k], r)
-						}
-					}
-				}
+				db.add(ecosystem, r, want)
 				mu.Unlock()
 			}
-		}()
+			return nil
+		})
 	}
-	for _, f := range zr.File {
-		if strings.HasSuffix(f.Name, ".json") {
-			files <- f
+	return g.Wait()
+}
+
+// add keeps a record under each package it names that the image has.
+func (db *database) add(ecosystem string, r *record, want map[string]bool) {
+	db.loaded[ecosystem]++
+	seen := map[string]bool{}
+	for _, a := range r.Affected {
+		k := matchKey(a.Package.Ecosystem, a.Package.Name)
+		if want[k] && !seen[k] {
+			seen[k] = true
+			db.records[k] = append(db.records[k], r)
 		}
 	}
-	close(files)
-	wg.Wait()
-	return firstErr
 }
 
 func readRecord(f *zip.File) (*record, error) {

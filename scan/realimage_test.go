@@ -273,11 +273,11 @@ func dirTar(tw *tar.Writer, root, prefix string) error {
 	})
 }
 
-// osvDir packs the real OSV records of ../shared/fixtures/osv into the bucket's layout: <Ecosystem>/all.zip.
+// osvDir packs the OSV records of testdata/osv into the bucket's layout: <Ecosystem>/all.zip.
 func osvDir(t testing.TB) string {
 	t.Helper()
 	dir := t.TempDir()
-	if err := PackRecords(testenv.Shared(t, "fixtures", "osv"), dir); err != nil {
+	if err := PackRecords(filepath.Join("testdata", "osv"), dir); err != nil {
 		t.Fatal(err)
 	}
 	return dir

@@ -1,5 +1,3 @@
-// Package scan is the scan action: an SBOM, vulnerabilities from OSV and secrets baked into an image's layers,
-// reported as SARIF, with a severity gate that means exactly what it says.
 package scan
 
 import (

@@ -283,7 +283,7 @@ func TestScanRealImage(t *testing.T) {
 
 func validate(t *testing.T, schema, file string) {
 	t.Helper()
-	dir := testenv.Shared(t, "fixtures", "schemas")
+	dir := testenv.Corpus(t, "fixtures", "schemas")
 	c := jsonschema.NewCompiler()
 	// The CycloneDX schema refers to these two by names relative to its $id.
 	for name, f := range map[string]string{"http://cyclonedx.org/schema/jsf-0.82.schema.json": "cyclonedx-jsf-0.82.schema.json",

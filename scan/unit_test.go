@@ -161,7 +161,7 @@ func TestPnpmLayout(t *testing.T) {
 // Aliases fold: two records naming the same CVE for one package are one finding, the more severe record's.
 func TestAliasesFold(t *testing.T) {
 	p := Package{Name: "minimist", Version: "1.2.5", Type: "npm", Ecosystem: ecoNPM}
-	base, _ := os.ReadFile(filepath.Join(testenv.Shared(t, "fixtures", "osv", "npm"), "GHSA-xvch-5gv4-984h.json"))
+	base, _ := os.ReadFile(filepath.Join("testdata", "osv", "npm", "GHSA-xvch-5gv4-984h.json"))
 	r1, err := parseRecord(base)
 	if err != nil {
 		t.Fatal(err)
@@ -275,17 +275,17 @@ func TestDatabaseCache(t *testing.T) {
 		{day.Add(48 * time.Hour), true, 2, 1, "(stale)", "could not revalidate"},
 	} {
 		day, down = step.when, step.down
-		data, from, err := src.load(context.Background(), "npm", warn)
+		data, from, err := src.Load(context.Background(), "npm", warn)
 		if err != nil || !bytes.Equal(data, buf.Bytes()) || !strings.Contains(from, step.fromContains) ||
 			gets.Load() != step.gets || notModified.Load() != step.notModified || !strings.Contains(strings.Join(warnings, "\n"), step.warnings) {
 			t.Errorf("%s: from %q, err %v, %d GETs, %d not modified, warnings %v", step.when, from, err, gets.Load(), notModified.Load(), warnings)
 		}
 	}
 	src.offline = true
-	if _, from, err := src.load(context.Background(), "npm", warn); err != nil || !strings.Contains(from, "cached") {
+	if _, from, err := src.Load(context.Background(), "npm", warn); err != nil || !strings.Contains(from, "cached") {
 		t.Errorf("offline with a cache: %q %v", from, err)
 	}
-	if _, _, err := src.load(context.Background(), "PyPI", warn); err == nil || !strings.Contains(err.Error(), "offline and no OSV database for PyPI") {
+	if _, _, err := src.Load(context.Background(), "PyPI", warn); err == nil || !strings.Contains(err.Error(), "offline and no OSV database for PyPI") {
 		t.Errorf("offline without: %v", err)
 	}
 }

@@ -3,7 +3,11 @@
 # BuildKit daemon as a buildx "remote" builder for multi-platform builds, QEMU for arm64, and a distribution
 # registry on 127.0.0.1:5000 with delete enabled. It is idempotent: a second `up` only checks.
 #
-#   scripts/dev-env.sh up       install what is missing, start what is stopped, print the variables
+#   scripts/dev-env.sh up [demo|test]
+#                               install what is missing, start what is stopped, print the variables; `demo`
+#                               brings up only what `make demo` drives (engine, buildx, BuildKit, QEMU, registry,
+#                               base images), `test` (the default) adds the test peers (actionlint, act, cosign,
+#                               syft, osv-scanner) and the Debian root filesystem
 #   scripts/dev-env.sh status   say what runs
 #   scripts/dev-env.sh env      print the variables the tests read (eval "$(scripts/dev-env.sh env)")
 #   scripts/dev-env.sh down     stop what `up` started
@@ -26,7 +30,8 @@ COSIGN2_VERSION=v2.6.5
 COSIGN3_VERSION=v3.1.3
 SYFT_VERSION=v1.57.1
 OSV_SCANNER_VERSION=v2.6.0
-APT_PACKAGES=(docker-registry qemu-user-static binfmt-support shellcheck debootstrap)
+APT_PACKAGES=(docker-registry qemu-user-static binfmt-support)
+TEST_APT_PACKAGES=(shellcheck debootstrap)
 
 log() { printf 'dev-env: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -87,18 +92,26 @@ go_tool() {
 	echo "$dir"
 }
 
-tools() {
-	local d
-	d=$(go_tool buildx "$BUILDX_VERSION" "GOBIN=$TOOLS/buildx-$BUILDX_VERSION go install github.com/docker/buildx/cmd/buildx@$BUILDX_VERSION")
+# build_tools builds what every profile drives: the buildx plugin and BuildKit, side by side (their module
+# downloads overlap the other's compile).
+build_tools() {
+	local d pid
+	go_tool buildx "$BUILDX_VERSION" "GOBIN=$TOOLS/buildx-$BUILDX_VERSION go install github.com/docker/buildx/cmd/buildx@$BUILDX_VERSION" >/dev/null &
+	pid=$!
+	# buildkit's go.mod has exclude directives, so `go install pkg@version` refuses it: build in its module.
+	go_tool buildkit "$BUILDKIT_VERSION" "go mod download github.com/moby/buildkit@$BUILDKIT_VERSION &&
+		cd \"\$(go env GOMODCACHE)/github.com/moby/buildkit@$BUILDKIT_VERSION\" &&
+		GOFLAGS=-mod=mod go build -o $TOOLS/buildkit-$BUILDKIT_VERSION/ ./cmd/buildkitd ./cmd/buildctl" >/dev/null
+	wait "$pid" || die "building buildx $BUILDX_VERSION failed"
+	d=$TOOLS/buildx-$BUILDX_VERSION
 	mkdir -p "$HOME/.docker/cli-plugins"
 	if ! cmp -s "$d/buildx" "$HOME/.docker/cli-plugins/docker-buildx"; then
 		cp "$d/buildx" "$HOME/.docker/cli-plugins/docker-buildx"
 	fi
-	# buildkit's go.mod has exclude directives, so `go install pkg@version` refuses it: build in its module.
-	go_tool buildkit "$BUILDKIT_VERSION" "go mod download github.com/moby/buildkit@$BUILDKIT_VERSION &&
-		cd \"\$(go env GOMODCACHE)/github.com/moby/buildkit@$BUILDKIT_VERSION\" &&
-		GOFLAGS=-mod=mod go build -o $TOOLS/buildkit-$BUILDKIT_VERSION/buildkitd ./cmd/buildkitd &&
-		GOFLAGS=-mod=mod go build -o $TOOLS/buildkit-$BUILDKIT_VERSION/buildctl ./cmd/buildctl" >/dev/null
+}
+
+# test_tools builds the peers only the tests drive.
+test_tools() {
 	go_tool actionlint "$ACTIONLINT_VERSION" "GOBIN=$TOOLS/actionlint-$ACTIONLINT_VERSION go install github.com/rhysd/actionlint/cmd/actionlint@$ACTIONLINT_VERSION" >/dev/null
 	go_tool act "$ACT_VERSION" "GOBIN=$TOOLS/act-$ACT_VERSION go install github.com/nektos/act@$ACT_VERSION" >/dev/null
 	# cosign, both majors: the peers that must accept our signatures (tests only, never shipped)
@@ -295,18 +308,26 @@ main() {
 	mkdir -p "$STATE" "$TOOLS"
 	case "${1:-}" in
 	up)
-		local t0=$SECONDS
+		local t0=$SECONDS profile=${2:-test} packages=("${APT_PACKAGES[@]}")
+		case "$profile" in
+		demo | test) ;;
+		*) die "unknown profile \"$profile\": want demo or test" ;;
+		esac
+		[ "$profile" = test ] && packages+=("${TEST_APT_PACKAGES[@]}")
 		# Debian's docker.io only where no engine is installed: it conflicts with Docker's own packages.
-		if command -v dockerd >/dev/null; then apt_install "${APT_PACKAGES[@]}"; else apt_install docker.io "${APT_PACKAGES[@]}"; fi
-		command -v npm >/dev/null || apt_install npm # the scan tests install npm packages from the npm registry
-		tools
+		command -v dockerd >/dev/null || packages+=(docker.io)
+		apt_install "${packages[@]}"
+		# the scan tests install npm packages from the npm registry
+		[ "$profile" = test ] && { command -v npm >/dev/null || apt_install npm; }
+		build_tools
+		[ "$profile" = test ] && test_tools
 		up_docker
 		up_registry
 		up_qemu
 		up_buildkit
 		rootfs
 		base_images
-		debian_rootfs
+		[ "$profile" = test ] && debian_rootfs
 		log "ready in $((SECONDS - t0)) s"
 		print_env
 		;;

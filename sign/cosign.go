@@ -1,7 +1,6 @@
 package sign
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -31,6 +30,9 @@ const (
 	sigAnnotation          = "dev.cosignproject.cosign/signature"
 	predicateAnnotation    = "predicateType"
 )
+
+// settle is the shortest wait before a writer reads a signature tag back (see appendEntry).
+const settle = 25 * time.Millisecond
 
 // tagFor is the tag cosign stores a digest's signatures (".sig") or attestations (".att") under.
 func tagFor(d name.Digest, suffix string) name.Tag {
@@ -151,47 +153,25 @@ func appendEntry(ctx context.Context, tag name.Tag, e entry, ours func(entry) bo
 	return fmt.Errorf("%s keeps changing under concurrent writers; gave up merging", tag)
 }
 
-// payloadFor is cosign's simple signing payload for a digest.
-func payloadFor(d name.Digest) []byte {
-	var b bytes.Buffer
-	fmt.Fprintf(&b, `{"critical":{"identity":{"docker-reference":%q},"image":{"docker-manifest-digest":%q},"type":"cosign container image signature"},"optional":null}`,
-		d.Context().Name(), d.DigestStr())
-	return b.Bytes()
-}
-
-// childDigests lists the platform manifests of an index (nested indexes followed), not attestation manifests.
+// childDigests lists the manifests an index reaches, nested indexes and their platforms included, not buildx's
+// attestation manifests.
 func childDigests(ctx context.Context, d name.Digest) ([]name.Digest, error) {
 	desc, err := remote.Get(d, registry.Options(ctx)...)
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", d, err)
 	}
-	if !desc.MediaType.IsIndex() {
-		return nil, nil
-	}
-	idx, err := desc.ImageIndex()
-	if err != nil {
-		return nil, err
-	}
-	im, err := idx.IndexManifest()
-	if err != nil {
-		return nil, err
-	}
 	var out []name.Digest
-	for _, m := range im.Manifests {
-		if registry.IsAttestationManifest(m) {
-			continue
+	err = registry.Walk(d.Context(), desc, func(n *registry.Node) error {
+		switch {
+		case n.Parent == nil:
+			return nil
+		case n.IsAttestation():
+			return registry.SkipChildren
 		}
-		child := d.Context().Digest(m.Digest.String())
-		out = append(out, child)
-		if m.MediaType.IsIndex() {
-			nested, err := childDigests(ctx, child)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, nested...)
-		}
-	}
-	return out, nil
+		out = append(out, n.Ref())
+		return nil
+	})
+	return out, err
 }
 
 func isTagged(ref string) bool { return !strings.Contains(ref, "@") }

@@ -366,7 +366,7 @@ func TestKeylessSignAndVerify(t *testing.T) {
 		// rebuilt into a bundle, or the referrer's bundle as stored.
 		d, _ := name.NewDigest(image)
 		tr, _ := root.NewTrustedRootFromPath(f.trustedRoot)
-		p, _ := identityPolicy(f.identity(), githubIssuer, tr)
+		p, _ := IdentityPolicy(f.identity(), githubIssuer, tr)
 		if storage == "tag" {
 			entries, _ := readEntries(t.Context(), tagFor(d, ".sig"))
 			if len(entries) != 1 || entries[0].annotations[certAnnotation] == "" {

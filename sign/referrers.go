@@ -20,6 +20,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	protobundle "github.com/sigstore/protobuf-specs/gen/pb-go/bundle/v1"
 	"github.com/sigstore/sigstore-go/pkg/bundle"
+	sgsign "github.com/sigstore/sigstore-go/pkg/sign"
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/infinite-scribe/scribe-actions/internal/registry"
@@ -29,19 +30,44 @@ import (
 // the image (a manifest whose subject is the image). go-containerregistry keeps the sha256-<hex> fallback tag
 // index on registries without the referrers API, as cosign does.
 const (
-	bundleMediaType       = "application/vnd.dev.sigstore.bundle.v0.3+json"
-	emptyMediaType        = "application/vnd.oci.empty.v1+json"
-	bundlePredicateAnno   = "dev.sigstore.bundle.predicateType"
-	bundleContentAnno     = "dev.sigstore.bundle.content"
-	cosignSignPredicate   = "https://sigstore.dev/cosign/sign/v1"
-	inTotoStatementTypeV1 = "https://in-toto.io/Statement/v1"
+	bundleMediaType     = "application/vnd.dev.sigstore.bundle.v0.3+json"
+	emptyMediaType      = "application/vnd.oci.empty.v1+json"
+	bundlePredicateAnno = "dev.sigstore.bundle.predicateType"
+	bundleContentAnno   = "dev.sigstore.bundle.content"
 )
 
-// signStatement is what cosign v3 signs for an image: an in-toto statement about its digest.
-func signStatement(d name.Digest) ([]byte, error) {
-	alg, hex, _ := strings.Cut(d.DigestStr(), ":")
-	return json.Marshal(map[string]any{"_type": inTotoStatementTypeV1, "predicateType": cosignSignPredicate,
-		"subject": []any{map[string]any{"digest": map[string]string{alg: hex}}}, "predicate": map[string]any{}})
+// referrerStorage is cosign v3's layout: every signature and attestation a sigstore bundle whose DSSE envelope
+// holds an in-toto statement about the manifest, pushed as a referrer of it.
+type referrerStorage struct{ c *Credentials }
+
+// Sign refers a bundle of cosign v3's signing statement to d.
+func (s *referrerStorage) Sign(ctx context.Context, d name.Digest) (string, error) {
+	stmt, err := signStatement(d)
+	if err != nil {
+		return "", err
+	}
+	return s.put(ctx, d, stmt, cosignSignPredicate)
+}
+
+// Attest refers a bundle of the attestation's statement to d.
+func (s *referrerStorage) Attest(ctx context.Context, d name.Digest, p Predicate) (string, error) {
+	stmt, err := attestationStatement(d, p)
+	if err != nil {
+		return "", err
+	}
+	return s.put(ctx, d, stmt, p.Type)
+}
+
+func (s *referrerStorage) put(ctx context.Context, d name.Digest, stmt []byte, predicateType string) (string, error) {
+	b, err := s.c.bundler.bundle(ctx, &sgsign.DSSEData{Data: stmt, PayloadType: inTotoPayloadType})
+	if err != nil {
+		return "", err
+	}
+	ref, err := writeReferrer(ctx, d, b, predicateType)
+	if err != nil {
+		return "", err
+	}
+	return ref.String(), nil
 }
 
 // rawManifest is a manifest as bytes: a referrer (go-containerregistry's writer reads its subject and updates

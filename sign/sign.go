@@ -1,5 +1,3 @@
-// Package sign is the sign action: cosign-compatible signatures and attestations, key-based and keyless,
-// and their verification.
 package sign
 
 import (

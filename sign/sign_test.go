@@ -93,8 +93,8 @@ func TestSignAndVerifyRecursive(t *testing.T) {
 
 		d, _ := name.NewDigest(image)
 		v, _ := loadVerifier(pub)
-		res, err := verifyImage(context.Background(), d, keyPolicy(v), true)
-		if err != nil || len(res) != 3 || len(res[0].attestations) != 2 {
+		res, err := VerifyImage(context.Background(), d, KeyPolicy(v), true)
+		if err != nil || len(res) != 3 || len(res[0].Attestations) != 2 {
 			t.Errorf("%s: verify: %v %+v", profile, err, res)
 		}
 		if storage == "referrers" {
@@ -128,14 +128,14 @@ func TestVerifyRejects(t *testing.T) {
 	d, _ := name.NewDigest(image)
 	v, _ := loadVerifier(pub)
 
-	if _, err := verifyImage(context.Background(), d, keyPolicy(v), true); err == nil || !strings.Contains(err.Error(), "has no signature") {
+	if _, err := VerifyImage(context.Background(), d, KeyPolicy(v), true); err == nil || !strings.Contains(err.Error(), "has no signature") {
 		t.Errorf("unsigned: %v", err)
 	}
 	if r := runSign(t, map[string]string{"image": image, "key": priv, "key-password": "pw"}); r.code != 0 {
 		t.Fatal(r.log)
 	}
 	wrong, _ := loadVerifier(otherPub)
-	if _, err := verifyImage(context.Background(), d, keyPolicy(wrong), true); err == nil || !strings.Contains(err.Error(), "does not verify with the key") {
+	if _, err := VerifyImage(context.Background(), d, KeyPolicy(wrong), true); err == nil || !strings.Contains(err.Error(), "does not verify with the key") {
 		t.Errorf("wrong key: %v", err)
 	}
 	if r := runSign(t, map[string]string{"image": image, "key": priv, "key-password": "wrong"}); r.code != 1 || !strings.Contains(r.log, `input \"key-password\" does not open input \"key\"`) && !strings.Contains(r.log, `"key-password" does not open`) {
@@ -147,7 +147,7 @@ func TestVerifyRejects(t *testing.T) {
 	tampered := entries[0]
 	tampered.payload = bytes.Replace(tampered.payload, []byte(digest.String()), []byte(other.String()), 1)
 	writeEntries(context.Background(), tagFor(d, ".sig"), []entry{tampered})
-	if _, err := verifyImage(context.Background(), d, keyPolicy(v), true); err == nil || !strings.Contains(err.Error(), "no valid signature") {
+	if _, err := VerifyImage(context.Background(), d, KeyPolicy(v), true); err == nil || !strings.Contains(err.Error(), "no valid signature") {
 		t.Errorf("tampered payload: %v", err)
 	}
 	// A valid signature of another digest copied under this one's tag.
@@ -157,7 +157,7 @@ func TestVerifyRejects(t *testing.T) {
 	}
 	moved, _ := readEntries(context.Background(), tagFor(od, ".sig"))
 	writeEntries(context.Background(), tagFor(d, ".sig"), moved)
-	if _, err := verifyImage(context.Background(), d, keyPolicy(v), true); err == nil || !strings.Contains(err.Error(), "names "+other.String()+", not this digest") {
+	if _, err := VerifyImage(context.Background(), d, KeyPolicy(v), true); err == nil || !strings.Contains(err.Error(), "names "+other.String()+", not this digest") {
 		t.Errorf("digest mismatch: %v", err)
 	}
 }
@@ -192,7 +192,7 @@ func signAtOnce(t *testing.T, image string, n int, storage string) {
 	d, _ := name.NewDigest(image)
 	for i, pub := range pubs {
 		v, _ := loadVerifier(pub)
-		if _, err := verifyImage(context.Background(), d, keyPolicy(v), false); err != nil {
+		if _, err := VerifyImage(context.Background(), d, KeyPolicy(v), false); err != nil {
 			t.Errorf("signer %d's signature was lost: %v", i, err)
 		}
 	}

@@ -276,27 +276,29 @@ func bundleOfEntry(e entry) (*bundle.Bundle, error) {
 	return bundle.NewBundle(pb)
 }
 
-// policy is what a signature must satisfy: a public key, or a certificate for an identity from an issuer
+// Policy is what a signature must satisfy: a public key, or a certificate for an identity from an issuer
 // under a trusted root.
-type policy struct {
+type Policy struct {
 	key      signature.Verifier
 	identity verify.CertificateIdentity
 	trusted  root.TrustedMaterial
 }
 
-func keyPolicy(v signature.Verifier) *policy { return &policy{key: v} }
+// KeyPolicy accepts what the key v signed.
+func KeyPolicy(v signature.Verifier) *Policy { return &Policy{key: v} }
 
-func identityPolicy(identity, issuer string, trusted root.TrustedMaterial) (*policy, error) {
+// IdentityPolicy accepts keyless signatures whose certificate names identity and issuer, under trusted.
+func IdentityPolicy(identity, issuer string, trusted root.TrustedMaterial) (*Policy, error) {
 	id, err := verify.NewShortCertificateIdentity(issuer, "", identity, "")
 	if err != nil {
 		return nil, fmt.Errorf(`inputs "certificate-identity" and "certificate-oidc-issuer": %w`, err)
 	}
-	return &policy{identity: id, trusted: trusted}, nil
+	return &Policy{identity: id, trusted: trusted}, nil
 }
 
 // verifyBundle checks a sigstore bundle against the policy; artifact is the signed payload (a message
 // signature) or nil (a DSSE envelope, checked against digest, the statement's subject).
-func (p *policy) verifyBundle(b *bundle.Bundle, artifact []byte, digest string) error {
+func (p *Policy) verifyBundle(b *bundle.Bundle, artifact []byte, digest string) error {
 	var art verify.ArtifactPolicyOption
 	if artifact != nil {
 		art = verify.WithArtifact(bytes.NewReader(artifact))

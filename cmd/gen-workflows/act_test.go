@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/infinite-scribe/scribe-actions/internal/actionio"
 	"github.com/infinite-scribe/scribe-actions/internal/testenv"
 )
 
@@ -37,7 +38,7 @@ func newActRepo(t *testing.T) *actRepo {
 	config := "registry: " + reg + "\nimage: acme/app\nplatforms: [linux/amd64]\nscribe-actions:\n  sha: " + actRef +
 		"\n  version: v0.1.0\nservices:\n  - name: app\n    paths: [app/**]\n"
 	os.WriteFile(filepath.Join(dir, "scribe.yaml"), []byte(config), 0o644)
-	if code, _, stderr := runCmd("render", "--root", dir); code != exitOK {
+	if code, _, stderr := runCmd("render", "--root", dir); code != actionio.ExitOK {
 		t.Fatalf("render: %s", stderr)
 	}
 	for _, args := range [][]string{{"init", "-q", "-b", "main"}, {"add", "-A"},

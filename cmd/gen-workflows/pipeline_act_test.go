@@ -16,6 +16,7 @@ import (
 
 	"github.com/sigstore/sigstore/pkg/cryptoutils"
 
+	"github.com/infinite-scribe/scribe-actions/internal/actionio"
 	"github.com/infinite-scribe/scribe-actions/internal/testenv"
 	"github.com/infinite-scribe/scribe-actions/scan"
 )
@@ -144,7 +145,7 @@ func newPipeline(t *testing.T, templatesDir string) *pipeline {
 	if templatesDir != "" {
 		args = append(args, "--templates", templatesDir)
 	}
-	if code, _, stderr := runCmd(args...); code != exitOK {
+	if code, _, stderr := runCmd(args...); code != actionio.ExitOK {
 		t.Fatalf("render: %s", stderr)
 	}
 	for _, args := range [][]string{{"init", "-q", "-b", "main"}, {"remote", "add", "origin", "https://github.com/" + p.owner + "/shop.git"},
@@ -170,9 +171,10 @@ func newPipeline(t *testing.T, templatesDir string) *pipeline {
 		os.WriteFile(filepath.Join(dir, "action.yml"), []byte(body), 0o644)
 	}
 
-	// The OSV database, as the scan action's cache holds it after a download today.
+	// The OSV database (the example's records, as the demo scans with), as the scan action's cache holds it
+	// after a download today.
 	cache := t.TempDir()
-	if err := scan.PackRecords(testenv.Shared(t, "fixtures", "osv"), cache); err != nil {
+	if err := scan.PackRecords(filepath.Join("..", "..", "examples", "osv"), cache); err != nil {
 		t.Fatal(err)
 	}
 	zips, _ := filepath.Glob(filepath.Join(cache, "*", "all.zip"))

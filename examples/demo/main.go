@@ -7,7 +7,6 @@
 package main
 
 import (
-	"bufio"
 	"crypto/elliptic"
 	"errors"
 	"fmt"
@@ -69,127 +68,170 @@ func setup() (*demo, error) {
 
 func (d *demo) run() int {
 	image := d.registry + "/demo/shop"
-	web := image + "-web"
-	run := fmt.Sprintf("%d", time.Now().Unix()) // tags of this run: the registry keeps earlier demos' images
-	var backend1, backend2, webImage map[string]string
+	r := &release{backend: image, web: image + "-web", id: fmt.Sprintf("%d", time.Now().Unix())}
+	d.step("render and check the example's workflows", d.renderWorkflows)
+	d.step("base images in the local registry (scripts/dev-env.sh pushes them)", d.baseImages)
+	d.buildAndScan(r)
+	d.signAndVerify(r)
+	d.replaceAndCleanUp(r)
+	return d.finish()
+}
 
-	d.step("render and check the example's workflows", func() (string, error) {
-		out, err := d.cmd(filepath.Join(d.bin, "gen-workflows"), "render", "--root", "examples")
-		if err != nil {
-			return out, err
-		}
-		check, err := d.cmd(filepath.Join(d.bin, "gen-workflows"), "check", "--root", "examples")
-		return "```\n" + out + check + "```\n", err
-	})
-	d.step("base images in the local registry (scripts/dev-env.sh pushes them)", func() (string, error) {
-		return d.baseImages()
-	})
-	build := func(img, svc, tag string, args map[string]string) (map[string]string, string, error) {
-		in := map[string]string{"images": img, "tags": "type=raw,value=" + tag, "context": "examples/" + svc,
-			"file": "examples/" + svc + "/Dockerfile", "platforms": "linux/amd64,linux/arm64", "push": "true",
-			"smoke-test": "true", "provenance": "false", "max-size": "50MB", "builder": os.Getenv("SCRIBE_BUILDER")}
-		for k, v := range args {
-			in[k] = v
-		}
-		return d.action("build", in)
-	}
-	d.step("build backend "+run+"-1 (amd64 + arm64, smoke test)", func() (s string, err error) {
-		backend1, s, err = build(image, "backend", run+"-1", map[string]string{"smoke-url": "http://localhost:8000/health", "build-args": "VERSION=" + run + "-1"})
+// release is what the steps hand on to later ones: the image names, this run's tag prefix (the registry keeps
+// earlier demos' images), the outputs of each build and scan (nil when its step could not run), and the OSV
+// database.
+type release struct {
+	backend, web, id             string
+	backend1, backend2, webImage map[string]string
+	backendScan, webScan         map[string]string
+	db                           string
+	dbErr                        error
+}
+
+// buildAndScan builds the backend and the web service for two platforms, then scans both offline.
+func (d *demo) buildAndScan(r *release) {
+	d.step("build backend "+r.id+"-1 (amd64 + arm64, smoke test)", func() (s string, err error) {
+		r.backend1, s, err = d.build(r.backend, "backend", r.id+"-1", map[string]string{"smoke-url": "http://localhost:8000/health", "build-args": "VERSION=" + r.id + "-1"})
 		return s, err
 	})
-	d.step("build web "+run+"-1 (amd64 + arm64, smoke test)", func() (s string, err error) {
-		webImage, s, err = build(web, "web", run+"-1", map[string]string{"smoke-url": "http://localhost:8080/", "build-args": "VERSION=" + run})
+	d.step("build web "+r.id+"-1 (amd64 + arm64, smoke test)", func() (s string, err error) {
+		r.webImage, s, err = d.build(r.web, "web", r.id+"-1", map[string]string{"smoke-url": "http://localhost:8080/", "build-args": "VERSION=" + r.id})
 		return s, err
 	})
-	db, dbErr := d.osvDatabase()
-	scan := func(svc string, out map[string]string) (map[string]string, string, error) {
-		if err := needs(out); err != nil {
-			return nil, "", err
-		}
-		if dbErr != nil {
-			return nil, "", dbErr
-		}
-		return d.action("scan", map[string]string{"image": out["image"], "dockerfile": "examples/" + svc + "/Dockerfile",
-			"db-dir": db, "offline": "true", "fail-on": "critical", "sbom-format": "both", "output-dir": filepath.Join(d.work, "scan-"+svc)})
-	}
-	var backendScan, webScan map[string]string
+	r.db, r.dbErr = d.osvDatabase()
 	d.step("scan backend (offline, real OSV records from examples/osv)", func() (s string, err error) {
-		backendScan, s, err = scan("backend", backend1)
+		r.backendScan, s, err = d.scanImage(r, "backend", r.backend1)
 		return s, err
 	})
 	d.step("scan web", func() (s string, err error) {
-		webScan, s, err = scan("web", webImage)
+		r.webScan, s, err = d.scanImage(r, "web", r.webImage)
 		return s, err
 	})
-	d.step("make a signing key for the demo (cosign's encrypted format)", func() (string, error) {
-		priv, pub, err := cryptoutils.GeneratePEMEncodedECDSAKeyPair(elliptic.P256(), func(bool) ([]byte, error) { return []byte(password), nil })
-		d.key, d.pub = string(priv), string(pub)
-		os.WriteFile(filepath.Join(d.work, "cosign.pub"), pub, 0o644)
-		return "Public key: `.scribe/demo/cosign.pub` (the private key stays in memory).\n", err
-	})
-	sign := func(out, scanOut map[string]string) (string, error) {
-		if err := needs(out); err != nil {
-			return "", err
-		}
-		in := map[string]string{"image": out["image"], "key": d.key, "key-password": password, "attest-provenance": "true"}
-		if scanOut != nil {
-			in["attest-sbom"] = strings.Split(scanOut["sbom"], "\n")[0]
-		}
-		_, s, err := d.action("sign", in)
-		return s, err
-	}
-	verify := func(out map[string]string) (string, error) {
-		if err := needs(out); err != nil {
-			return "", err
-		}
-		_, s, err := d.action("sign", map[string]string{"image": out["image"], "verify": "true", "public-key": d.pub})
-		return s, err
-	}
-	d.step("sign backend + attest its SBOM and provenance", func() (string, error) { return sign(backend1, backendScan) })
-	d.step("sign web + attest its SBOM and provenance", func() (string, error) { return sign(webImage, webScan) })
-	d.step("verify backend (index and both platforms)", func() (string, error) { return verify(backend1) })
-	d.step("verify web", func() (string, error) { return verify(webImage) })
-	d.step("build backend "+run+"-2, a newer release", func() (s string, err error) {
-		backend2, s, err = build(image, "backend", run+"-2", map[string]string{"smoke-url": "http://localhost:8000/health", "build-args": "VERSION=" + run + "-2"})
+}
+
+// signAndVerify makes a signing key, signs both images with attestations of their SBOM and provenance, and
+// verifies them.
+func (d *demo) signAndVerify(r *release) {
+	d.step("make a signing key for the demo (cosign's encrypted format)", d.makeKey)
+	d.step("sign backend + attest its SBOM and provenance", func() (string, error) { return d.sign(r.backend1, r.backendScan) })
+	d.step("sign web + attest its SBOM and provenance", func() (string, error) { return d.sign(r.webImage, r.webScan) })
+	d.step("verify backend (index and both platforms)", func() (string, error) { return d.verify(r.backend1) })
+	d.step("verify web", func() (string, error) { return d.verify(r.webImage) })
+}
+
+// replaceAndCleanUp builds and signs a newer backend, cleans up keeping only it (a dry run first), and checks
+// what the cleanup left.
+func (d *demo) replaceAndCleanUp(r *release) {
+	d.step("build backend "+r.id+"-2, a newer release", func() (s string, err error) {
+		r.backend2, s, err = d.build(r.backend, "backend", r.id+"-2", map[string]string{"smoke-url": "http://localhost:8000/health", "build-args": "VERSION=" + r.id + "-2"})
 		return s, err
 	})
-	d.step("sign backend "+run+"-2", func() (string, error) { return sign(backend2, nil) })
-	cleanup := func(dry bool) (string, error) {
-		_, s, err := d.action("cleanup", map[string]string{"packages": "demo/shop", "registry": d.registry, "packages-api": "oci",
-			"keep-n-tagged": "1", "delete-orphans": "true", "dry-run": fmt.Sprint(dry), "validate": "true"})
-		return s, err
-	}
-	d.step("cleanup dry run: keep the newest backend", func() (string, error) { return cleanup(true) })
-	d.step("cleanup: keep the newest backend", func() (string, error) { return cleanup(false) })
+	d.step("sign backend "+r.id+"-2", func() (string, error) { return d.sign(r.backend2, nil) })
+	d.step("cleanup dry run: keep the newest backend", func() (string, error) { return d.cleanup(true) })
+	d.step("cleanup: keep the newest backend", func() (string, error) { return d.cleanup(false) })
 	d.step("the kept backend still pulls and verifies; the old one is gone", func() (string, error) {
-		if err := needs(backend1, backend2); err != nil {
-			return "", err
-		}
-		s, err := verify(backend2)
+		return d.checkCleanup(r.backend1, r.backend2)
+	})
+}
+
+// renderWorkflows renders the example's workflows from its scribe.yaml and checks them.
+func (d *demo) renderWorkflows() (string, error) {
+	out, err := d.cmd(filepath.Join(d.bin, "gen-workflows"), "render", "--root", "examples")
+	if err != nil {
+		return out, err
+	}
+	check, err := d.cmd(filepath.Join(d.bin, "gen-workflows"), "check", "--root", "examples")
+	return "```\n" + out + check + "```\n", err
+}
+
+// build runs the build action for both platforms with a smoke test; args add to or replace its inputs.
+func (d *demo) build(img, svc, tag string, args map[string]string) (map[string]string, string, error) {
+	in := map[string]string{"images": img, "tags": "type=raw,value=" + tag, "context": "examples/" + svc,
+		"file": "examples/" + svc + "/Dockerfile", "platforms": "linux/amd64,linux/arm64", "push": "true",
+		"smoke-test": "true", "provenance": "false", "max-size": "50MB", "builder": os.Getenv("SCRIBE_BUILDER")}
+	for k, v := range args {
+		in[k] = v
+	}
+	return d.action("build", in)
+}
+
+// scanImage runs the scan action offline on the image a build made, against the release's OSV database.
+func (d *demo) scanImage(r *release, svc string, out map[string]string) (map[string]string, string, error) {
+	if err := needs(out); err != nil {
+		return nil, "", err
+	}
+	if r.dbErr != nil {
+		return nil, "", r.dbErr
+	}
+	return d.action("scan", map[string]string{"image": out["image"], "dockerfile": "examples/" + svc + "/Dockerfile",
+		"db-dir": r.db, "offline": "true", "fail-on": "critical", "sbom-format": "both", "output-dir": filepath.Join(d.work, "scan-"+svc)})
+}
+
+// makeKey makes the demo's key pair; the private key stays in memory, the public one is written for the reader.
+func (d *demo) makeKey() (string, error) {
+	priv, pub, err := cryptoutils.GeneratePEMEncodedECDSAKeyPair(elliptic.P256(), func(bool) ([]byte, error) { return []byte(password), nil })
+	d.key, d.pub = string(priv), string(pub)
+	os.WriteFile(filepath.Join(d.work, "cosign.pub"), pub, 0o644)
+	return "Public key: `.scribe/demo/cosign.pub` (the private key stays in memory).\n", err
+}
+
+// sign signs the image a build made and attests its provenance and, given a scan's outputs, its SBOM.
+func (d *demo) sign(out, scanOut map[string]string) (string, error) {
+	if err := needs(out); err != nil {
+		return "", err
+	}
+	in := map[string]string{"image": out["image"], "key": d.key, "key-password": password, "attest-provenance": "true"}
+	if scanOut != nil {
+		in["attest-sbom"] = strings.Split(scanOut["sbom"], "\n")[0]
+	}
+	_, s, err := d.action("sign", in)
+	return s, err
+}
+
+// verify checks the signatures of the image a build made against the demo's public key.
+func (d *demo) verify(out map[string]string) (string, error) {
+	if err := needs(out); err != nil {
+		return "", err
+	}
+	_, s, err := d.action("sign", map[string]string{"image": out["image"], "verify": "true", "public-key": d.pub})
+	return s, err
+}
+
+// cleanup runs the cleanup action on the backend, keeping the newest tagged image.
+func (d *demo) cleanup(dry bool) (string, error) {
+	_, s, err := d.action("cleanup", map[string]string{"packages": "demo/shop", "registry": d.registry, "packages-api": "oci",
+		"keep-n-tagged": "1", "delete-orphans": "true", "dry-run": fmt.Sprint(dry), "validate": "true"})
+	return s, err
+}
+
+// checkCleanup verifies the kept image, pulls all of its layers, and checks that the old image is gone.
+func (d *demo) checkCleanup(old, kept map[string]string) (string, error) {
+	if err := needs(old, kept); err != nil {
+		return "", err
+	}
+	s, err := d.verify(kept)
+	if err != nil {
+		return s, err
+	}
+	ref, _ := name.NewDigest(kept["image"])
+	img, err := remote.Image(ref)
+	if err != nil {
+		return s, fmt.Errorf("pulling %s: %w", ref, err)
+	}
+	layers, _ := img.Layers()
+	for _, l := range layers {
+		rc, err := l.Compressed()
 		if err != nil {
 			return s, err
 		}
-		ref, _ := name.NewDigest(backend2["image"])
-		img, err := remote.Image(ref)
-		if err != nil {
-			return s, fmt.Errorf("pulling %s: %w", ref, err)
-		}
-		layers, _ := img.Layers()
-		for _, l := range layers {
-			rc, err := l.Compressed()
-			if err != nil {
-				return s, err
-			}
-			io.Copy(io.Discard, rc)
-			rc.Close()
-		}
-		old, _ := name.NewDigest(backend1["image"])
-		if _, err := remote.Head(old); err == nil {
-			return s, fmt.Errorf("%s is still there", old)
-		}
-		return s + fmt.Sprintf("\nPulled `%s` (%d layers). `%s` is gone.\n", ref.DigestStr(), len(layers), old.DigestStr()), nil
-	})
-	return d.finish()
+		io.Copy(io.Discard, rc)
+		rc.Close()
+	}
+	gone, _ := name.NewDigest(old["image"])
+	if _, err := remote.Head(gone); err == nil {
+		return s, fmt.Errorf("%s is still there", gone)
+	}
+	return s + fmt.Sprintf("\nPulled `%s` (%d layers). `%s` is gone.\n", ref.DigestStr(), len(layers), gone.DigestStr()), nil
 }
 
 // errSkipped marks a step that could not run because an earlier one failed.
@@ -251,6 +293,7 @@ func (d *demo) finish() int {
 
 // action runs bin/scribe-actions as a runner runs an action: inputs as INPUT_ variables, outputs and the
 // summary through the files the runner reads. The log is kept in the work directory.
+// A failed action gives no outputs (nil), so the steps that need them are skipped, not run on empty values.
 func (d *demo) action(name string, inputs map[string]string) (map[string]string, string, error) {
 	dir, err := os.MkdirTemp(d.work, name+"-")
 	if err != nil {
@@ -271,36 +314,19 @@ func (d *demo) action(name string, inputs map[string]string) (map[string]string,
 	cmd.Stdout, cmd.Stderr = log, io.MultiWriter(log, &stderr)
 	runErr := cmd.Run()
 	summary, _ := os.ReadFile(filepath.Join(dir, "summary"))
-	outputs := readOutputs(filepath.Join(dir, "output"))
+	written, _ := os.ReadFile(filepath.Join(dir, "output")) // none when the action failed before its outputs
+	outputs, parseErr := actionio.ParseOutputFile(string(written))
+	if outputs == nil {
+		outputs = map[string]string{}
+	}
 	if runErr != nil {
 		why := errorLines(filepath.Join(dir, "log"))
-		return outputs, string(summary), fmt.Errorf("%s: %v: %s (log: %s)", name, runErr, why, strings.TrimPrefix(filepath.Join(dir, "log"), d.root+"/"))
+		return nil, string(summary), fmt.Errorf("%s: %v: %s (log: %s)", name, runErr, why, strings.TrimPrefix(filepath.Join(dir, "log"), d.root+"/"))
+	}
+	if parseErr != nil {
+		return nil, string(summary), fmt.Errorf("%s: %s: %w", name, strings.TrimPrefix(filepath.Join(dir, "output"), d.root+"/"), parseErr)
 	}
 	return outputs, string(summary), nil
-}
-
-// readOutputs reads GITHUB_OUTPUT's name<<DELIMITER blocks.
-func readOutputs(path string) map[string]string {
-	out := map[string]string{}
-	f, err := os.Open(path)
-	if err != nil {
-		return out
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<24)
-	for sc.Scan() {
-		k, delim, ok := strings.Cut(sc.Text(), "<<")
-		if !ok {
-			continue
-		}
-		var lines []string
-		for sc.Scan() && sc.Text() != delim {
-			lines = append(lines, sc.Text())
-		}
-		out[k] = strings.Join(lines, "\n")
-	}
-	return out
 }
 
 func errorLines(log string) string {

@@ -56,14 +56,7 @@ type Env struct {
 // Inputs come from flags first, then INPUT_<NAME> variables (hyphens kept or as underscores), then defaults. Every bad input is reported,
 // each on one line naming it, and nothing runs when any is bad.
 func Main(ctx context.Context, prog, version string, actions []Action, args []string, env Env) int {
-	byName := map[string]Action{}
-	var names []string
-	for _, a := range actions {
-		name := a.Spec().Name
-		byName[name] = a
-		names = append(names, name)
-	}
-	sort.Strings(names)
+	byName, names := index(actions)
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		fmt.Fprintf(env.Stdout, "Usage: %s <action> [flags]\n\nActions: %s\nRun '%s <action> --help' for its inputs.\n",
 			prog, strings.Join(names, ", "), prog)
@@ -79,72 +72,108 @@ func Main(ctx context.Context, prog, version string, actions []Action, args []st
 		return ExitUsage
 	}
 	spec, run := a.bind()
-
-	step := &Step{
-		Action: githubactions.New(githubactions.WithGetenv(env.Getenv), githubactions.WithWriter(env.Stdout)),
-		spec:   spec,
-		runner: env.Getenv("GITHUB_ACTIONS") == "true",
-		stdout: env.Stdout,
-		stderr: env.Stderr,
+	step := newStep(spec, env)
+	given, exit, ok := parseFlags(prog, spec, args[1:], env.Stderr)
+	if !ok {
+		return exit
 	}
-	fs, given := flags(spec)
-	fs.SetOutput(env.Stderr)
-	fs.Usage = func() { Help(env.Stderr, prog, spec) }
-	if err := fs.Parse(args[1:]); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return ExitOK
-		}
-		return ExitUsage
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(env.Stderr, "%s %s: unexpected argument %q (inputs are flags: --name value)\n", prog, spec.Name, fs.Arg(0))
-		return ExitUsage
-	}
-
-	bad := 0
-	resolved := map[string]string{}
-	for _, in := range spec.Inputs {
-		text, ok := given[in.Name]
-		if !ok {
-			text = step.Action.GetInput(in.Name) // INPUT_TAG-SUFFIX, the runner's name
-		}
-		if !ok && text == "" {
-			text = strings.TrimSpace(env.Getenv(EnvName(in.Name))) // INPUT_TAG_SUFFIX, what action.yml passes
-		}
-		if text == "" {
-			text = in.Default
-		}
-		if in.secret {
-			step.Mask(text)
-		}
-		resolved[in.Name] = text
-		if text == "" {
-			if in.required {
-				step.errorf("input "+in.Name, "input %q is required and was not given (%s)", in.Name, in.Description)
-				bad++
-			}
-			continue
-		}
-		if err := in.set(in, text); err != nil {
-			step.errorf("input "+in.Name, "input %q: %v", in.Name, err)
-			bad++
-		}
-	}
-	if bad > 0 {
+	if !step.setInputs(given) {
 		return ExitFail
-	}
-	for _, in := range spec.Inputs {
-		text := resolved[in.Name]
-		if in.secret && text != "" {
-			text = "***"
-		}
-		step.Debugf("input %s=%q", in.Name, text)
 	}
 	if err := run(ctx, step); err != nil {
 		step.errorf("", "%s: %v", spec.Name, err)
 		return ExitFail
 	}
 	return ExitOK
+}
+
+// index maps the actions by name, and lists the names in order for usage lines.
+func index(actions []Action) (map[string]Action, []string) {
+	byName := map[string]Action{}
+	var names []string
+	for _, a := range actions {
+		name := a.Spec().Name
+		byName[name] = a
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	return byName, names
+}
+
+// newStep is the step of an action that runs in env: on a runner when GITHUB_ACTIONS is true.
+func newStep(spec *Spec, env Env) *Step {
+	return &Step{
+		Action: githubactions.New(githubactions.WithGetenv(env.Getenv), githubactions.WithWriter(env.Stdout)),
+		spec:   spec,
+		runner: env.Getenv("GITHUB_ACTIONS") == "true",
+		stdout: env.Stdout,
+		stderr: env.Stderr,
+	}
+}
+
+// parseFlags reads an action's flags into the text given for each input. When ok is false the action must
+// not run, and exit is the code to end with: --help is a success, a bad flag or argument a usage error.
+func parseFlags(prog string, spec *Spec, args []string, stderr io.Writer) (given map[string]string, exit int, ok bool) {
+	fs, given := flags(spec)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { Help(stderr, prog, spec) }
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, ExitOK, false
+		}
+		return nil, ExitUsage, false
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "%s %s: unexpected argument %q (inputs are flags: --name value)\n", prog, spec.Name, fs.Arg(0))
+		return nil, ExitUsage, false
+	}
+	return given, ExitOK, true
+}
+
+// setInputs resolves and sets every input of the step's spec: the flag's text, else the INPUT_ variable, else
+// the default. Secrets are masked before anything can log them. It reports each bad input on its own line
+// and returns false when any is bad; when all are good, it logs them (secrets hidden) for step debugging.
+func (s *Step) setInputs(given map[string]string) bool {
+	bad := 0
+	resolved := map[string]string{}
+	for _, in := range s.spec.Inputs {
+		text, ok := given[in.Name]
+		if !ok {
+			text = s.Action.GetInput(in.Name) // INPUT_TAG-SUFFIX, the runner's name
+		}
+		if !ok && text == "" {
+			text = strings.TrimSpace(s.Action.Getenv(EnvName(in.Name))) // INPUT_TAG_SUFFIX, what action.yml passes
+		}
+		if text == "" {
+			text = in.Default
+		}
+		if in.secret {
+			s.Mask(text)
+		}
+		resolved[in.Name] = text
+		if text == "" {
+			if in.required {
+				s.errorf("input "+in.Name, "input %q is required and was not given (%s)", in.Name, in.Description)
+				bad++
+			}
+			continue
+		}
+		if err := in.set(in, text); err != nil {
+			s.errorf("input "+in.Name, "input %q: %v", in.Name, err)
+			bad++
+		}
+	}
+	if bad > 0 {
+		return false
+	}
+	for _, in := range s.spec.Inputs {
+		text := resolved[in.Name]
+		if in.secret && text != "" {
+			text = "***"
+		}
+		s.Debugf("input %s=%q", in.Name, text)
+	}
+	return true
 }
 
 // flags makes one flag per input. Each records the text the user gave; parsing happens with the other

@@ -2,6 +2,7 @@ package actionio
 
 import (
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -35,7 +36,7 @@ func ParseDuration(text string) (time.Duration, error) {
 		}
 		n, err := strconv.ParseInt(rest[:i], 10, 64)
 		if err != nil {
-			return 0, fmt.Errorf(want)
+			return 0, errors.New(want)
 		}
 		unit := 24 * time.Hour
 		if rest[i] == 'w' {
@@ -52,7 +53,7 @@ func ParseDuration(text string) (time.Duration, error) {
 	}
 	d, err := time.ParseDuration(rest)
 	if err != nil || d < 0 {
-		return 0, fmt.Errorf(want)
+		return 0, errors.New(want)
 	}
 	return total + d, nil
 }
@@ -75,11 +76,11 @@ func ParseBytes(text string) (int64, error) {
 	num, unit := strings.TrimSpace(t[:i]), strings.ToLower(strings.TrimSpace(t[i:]))
 	mult, ok := byteUnits[unit]
 	if !ok || num == "" {
-		return 0, fmt.Errorf(want)
+		return 0, errors.New(want)
 	}
 	f, err := strconv.ParseFloat(num, 64)
 	if err != nil || f < 0 {
-		return 0, fmt.Errorf(want)
+		return 0, errors.New(want)
 	}
 	if f*mult > math.MaxInt64 {
 		return 0, fmt.Errorf("is too large a size")

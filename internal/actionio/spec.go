@@ -1,8 +1,3 @@
-// Package actionio is how every scribe-actions action talks to its runner: typed inputs with clear errors,
-// outputs, step summaries, masks and log groups, the same on a GitHub runner and in a terminal.
-//
-// An action declares its inputs once, in a Spec bound to the fields of its own struct; the action.yml, the
-// command-line flags and the --help text are all derived from that one declaration.
 package actionio
 
 import (

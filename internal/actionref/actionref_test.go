@@ -91,9 +91,7 @@ func less(a, b string) bool {
 // version's tag exists, the pinned SHA is the commit it points to (annotated tags peeled), it is the newest
 // release, and none of its actions runs on a removed Node runtime.
 func TestDefaultLockMatchesRealTags(t *testing.T) {
-	dir := filepath.Join("..", "..", "..", "shared", "fixtures", "action-refs")
-	_, err := os.Stat(dir)
-	testenv.Need(t, "shared/fixtures/action-refs", err)
+	dir := testenv.Corpus(t, "fixtures", "action-refs")
 	data, _ := fs.ReadFile(templates.FS, "actions.lock.yaml")
 	lock, err := ReadLock("actions.lock.yaml", data)
 	if err != nil {

@@ -1,24 +1,18 @@
-// Package github is the GitHub REST client the tools share: go-github over a transport that keeps responses
-// in an on-disk cache revalidated with ETags (a 304 costs no rate limit), serves immutable ones (addressed by
-// a commit SHA) without asking again, retries 5xx, and honours the primary and secondary rate limits.
 package github
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"sync/atomic"
 	"time"
+
+	"github.com/infinite-scribe/scribe-actions/internal/httpcache"
 )
 
 // ErrOffline is returned for a request the cache cannot answer in offline mode.
@@ -56,63 +50,17 @@ type Transport struct {
 	Stats   Stats
 }
 
-type entry struct {
-	ETag string
-	Type string
-	Link string // pagination
-	Body []byte
-}
-
 var immutable = regexp.MustCompile(`[/=][0-9a-f]{40}(/|$|&|\?)`)
 
-func (t *Transport) key(r *http.Request) string {
+// key names a response in the cache: the URL and the media type asked for.
+func key(r *http.Request) string {
 	h := sha256.Sum256([]byte(r.Header.Get("Accept") + " " + r.URL.String()))
-	return filepath.Join(t.Dir, hex.EncodeToString(h[:]))
+	return hex.EncodeToString(h[:])
 }
 
-func (t *Transport) load(path string) (*entry, bool) {
-	if t.Dir == "" {
-		return nil, false
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, false
-	}
-	// Format: the ETag, Content-Type and Link headers, a line each, then the body.
-	rd := bufio.NewReader(bytes.NewReader(data))
-	var head [3]string
-	for i := range head {
-		line, err := rd.ReadString('\n')
-		if err != nil {
-			return nil, false
-		}
-		head[i] = line[:len(line)-1]
-	}
-	body, _ := io.ReadAll(rd)
-	return &entry{ETag: head[0], Type: head[1], Link: head[2], Body: body}, true
-}
-
-func (t *Transport) store(path string, e *entry) {
-	if t.Dir == "" {
-		return
-	}
-	if err := os.MkdirAll(t.Dir, 0o755); err != nil {
-		return
-	}
-	tmp := path + ".tmp"
-	data := append([]byte(e.ETag+"\n"+e.Type+"\n"+e.Link+"\n"), e.Body...)
-	if os.WriteFile(tmp, data, 0o644) == nil {
-		os.Rename(tmp, path)
-	}
-}
-
-func respond(r *http.Request, e *entry) *http.Response {
-	return &http.Response{
-		StatusCode: http.StatusOK, Status: "200 OK", Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
-		Header:  http.Header{"Content-Type": {e.Type}, "Etag": {e.ETag}, "Link": {e.Link}},
-		Body:    io.NopCloser(bytes.NewReader(e.Body)),
-		Request: r, ContentLength: int64(len(e.Body)),
-	}
+// cache is the disk cache: go-github's pagination (Link) and media type are kept with each body.
+func (t *Transport) cache() *httpcache.Cache {
+	return &httpcache.Cache{Dir: t.Dir, Keep: []string{"Content-Type", "Link"}, Now: t.Now}
 }
 
 // RoundTrip implements http.RoundTripper.
@@ -120,40 +68,27 @@ func (t *Transport) RoundTrip(r *http.Request) (*http.Response, error) {
 	if r.Method != http.MethodGet {
 		return t.send(r)
 	}
-	path := t.key(r)
-	cached, ok := t.load(path)
-	if ok && immutable.MatchString(r.URL.RequestURI()) {
+	c, k := t.cache(), key(r)
+	cached, ok := c.Load(k)
+	if ok && (t.Offline || immutable.MatchString(r.URL.RequestURI())) {
 		t.Stats.CacheHits.Add(1)
-		return respond(r, cached), nil
+		return cached.Response(r), nil
 	}
 	if t.Offline {
-		if ok {
-			t.Stats.CacheHits.Add(1)
-			return respond(r, cached), nil
-		}
 		return nil, fmt.Errorf("GET %s: %w", r.URL.Path, ErrOffline)
 	}
-	req := r.Clone(r.Context())
-	if ok && cached.ETag != "" {
-		req.Header.Set("If-None-Match", cached.ETag)
-	}
-	resp, err := t.send(req)
+	revalidated, resp, err := c.Revalidate(t.send, r, k, cached)
 	if err != nil {
 		return nil, err
 	}
-	if resp.StatusCode == http.StatusNotModified && ok {
-		resp.Body.Close()
+	if revalidated != nil {
 		t.Stats.NotModified.Add(1)
-		return respond(r, cached), nil
+		return revalidated.Response(r), nil
 	}
 	if resp.StatusCode == http.StatusOK && resp.Header.Get("Etag") != "" && t.Dir != "" {
-		body, err := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if err != nil {
+		if _, err := c.Save(k, resp); err != nil {
 			return nil, err
 		}
-		t.store(path, &entry{ETag: resp.Header.Get("Etag"), Type: resp.Header.Get("Content-Type"), Link: resp.Header.Get("Link"), Body: body})
-		resp.Body = io.NopCloser(bytes.NewReader(body))
 	}
 	return resp, nil
 }

@@ -1,5 +1,3 @@
-// Package registry is how the actions reach OCI registries: references parsed the same way everywhere, the
-// docker credential helpers, and retries with backoff on 429 and 5xx (go-containerregistry's own).
 package registry
 
 import (

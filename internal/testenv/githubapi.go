@@ -2,6 +2,7 @@ package testenv
 
 import (
 	"crypto/sha256"
+	"embed"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -19,8 +20,10 @@ import (
 	"time"
 )
 
-// GitHubAPI is a GitHub REST API for tests: the response shapes of shared/fixtures/github-api filled with the
-// real tags, branch heads and action runtimes of shared/fixtures/action-refs. It answers
+// GitHubAPI is a GitHub REST API for tests: response bodies written here from the REST API's documented fields
+// (testdata/github-api), filled with real tags, branch heads and action runtimes: by default those of the
+// eleven actions in testdata/action-tags.json, or with NewCorpusGitHubAPI the 24 repositories of the corpus
+// (fixtures/action-refs). It answers
 //
 //	GET /repos/{o}/{r}/commits/{ref}                 a tag (annotated tags peeled), branch or commit SHA
 //	GET /repos/{o}/{r}/releases/latest               the highest vX.Y.Z tag (releases are not in git)
@@ -60,36 +63,70 @@ type fixtureRepo struct {
 	Branches      []fixtureTag `json:"branches"`
 }
 
-// NewGitHubAPI starts the API with every repository of shared/fixtures/action-refs.
+//go:embed testdata/action-tags.json testdata/github-api
+var testdata embed.FS
+
+// NewGitHubAPI starts the API with the repositories of testdata/action-tags.json.
 func NewGitHubAPI(t testing.TB) *GitHubAPI {
 	t.Helper()
+	data, err := testdata.ReadFile("testdata/action-tags.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var repos []*fixtureRepo
+	if err := json.Unmarshal(data, &repos); err != nil {
+		t.Fatalf("testdata/action-tags.json: %v", err)
+	}
+	return startGitHubAPI(t, repos)
+}
+
+// NewCorpusGitHubAPI starts the API with every repository of the corpus's fixtures/action-refs (a corpus test:
+// see Corpus).
+func NewCorpusGitHubAPI(t testing.TB) *GitHubAPI {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(Corpus(t, "fixtures", "action-refs"), "*.json"))
+	var repos []*fixtureRepo
+	for _, f := range files {
+		r := new(fixtureRepo)
+		data, err := os.ReadFile(f)
+		if err == nil {
+			err = json.Unmarshal(data, r)
+		}
+		if err != nil {
+			t.Fatalf("corpus file %s: %v", f, err)
+		}
+		repos = append(repos, r)
+	}
+	return startGitHubAPI(t, repos)
+}
+
+func startGitHubAPI(t testing.TB, repos []*fixtureRepo) *GitHubAPI {
 	api := &GitHubAPI{Budget: 5000, repos: map[string]*fixtureRepo{}, requests: map[string]int{}, examples: map[string]map[string]any{},
 		orgs: map[string][]string{}, hosted: map[string]map[string][]byte{}}
-	files, _ := filepath.Glob(filepath.Join(Shared(t, "fixtures", "action-refs"), "*.json"))
-	for _, f := range files {
-		var r fixtureRepo
-		data, err := os.ReadFile(f)
-		if err != nil || json.Unmarshal(data, &r) != nil {
-			t.Fatalf("fixture %s: %v", f, err)
-		}
-		api.repos[strings.ToLower(r.Repository)] = &r
+	for _, r := range repos {
+		api.repos[strings.ToLower(r.Repository)] = r
 	}
-	for _, name := range []string{"commit", "release", "tag-items"} {
-		data, err := os.ReadFile(filepath.Join(Shared(t, "fixtures", "github-api"), name+".json"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		var v any
-		json.Unmarshal(data, &v)
-		if list, ok := v.([]any); ok {
-			v = list[0]
-		}
-		api.examples[name] = v.(map[string]any)
+	for _, name := range []string{"commit", "release", "tag-item"} {
+		api.examples[name] = example(t, name)
 	}
 	s := httptest.NewServer(api)
 	t.Cleanup(s.Close)
 	api.URL = s.URL
 	return api
+}
+
+// example is one of the response bodies of testdata/github-api.
+func example(t testing.TB, name string) map[string]any {
+	t.Helper()
+	data, err := testdata.ReadFile("testdata/github-api/" + name + ".json")
+	var body map[string]any
+	if err == nil {
+		err = json.Unmarshal(data, &body)
+	}
+	if err != nil {
+		t.Fatalf("testdata/github-api/%s.json: %v", name, err)
+	}
+	return body
 }
 
 // Requests is how many requests reached the API (304s included); NotModified how many were answered 304.
@@ -115,7 +152,7 @@ func (a *GitHubAPI) Repo(name string) (tags, branches []fixtureTag, ok bool) {
 	return r.Tags, r.Branches, true
 }
 
-// ServeWorkflows serves a folder laid out as <owner>__<repo>/<workflow files> (as shared/corpus/workflows is) as
+// ServeWorkflows serves a folder laid out as <owner>__<repo>/<workflow files> (as the corpus's workflows are) as
 // the repositories of org: GET /orgs/{org}/repos lists them, and the contents API serves their
 // .github/workflows folder and files. It returns the repositories, sorted.
 func (a *GitHubAPI) ServeWorkflows(t testing.TB, org, dir string) []string {
@@ -315,7 +352,7 @@ func (a *GitHubAPI) answer(repo *fixtureRepo, kind, rest string, r *http.Request
 		sort.Slice(tags, func(i, j int) bool { return tags[i].CommitDate > tags[j].CommitDate })
 		var items []any
 		for i := (page - 1) * per; i < len(tags) && i < page*per; i++ {
-			item := clone(a.examples["tag-items"])
+			item := clone(a.examples["tag-item"])
 			item["name"] = tags[i].Name
 			item["commit"] = map[string]any{"sha": tags[i].CommitSHA, "url": apiRepo + "/commits/" + tags[i].CommitSHA}
 			items = append(items, item)

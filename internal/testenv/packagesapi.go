@@ -1,12 +1,9 @@
 package testenv
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -16,7 +13,7 @@ import (
 )
 
 // PackagesAPI is the GitHub Packages REST API for container packages, for tests: versions of one package
-// listed with pagination in the shape of shared/fixtures/github-api/package-version-org.json, deleted by id,
+// listed with pagination in the shape of testdata/github-api/package-version.json, deleted by id,
 // with rate-limit headers. Deleting a version deletes its manifest from the GHCR-like registry behind it.
 type PackagesAPI struct {
 	URL string
@@ -39,12 +36,7 @@ type PackagesAPI struct {
 // GHCR-like registry at host.
 func NewPackagesAPI(t testing.TB, host, owner, pkg string, org bool) *PackagesAPI {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(Shared(t, "fixtures", "github-api"), "package-version-org.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	a := &PackagesAPI{Popular: map[int64]bool{}, owner: owner, pkg: pkg, org: org, registry: host}
-	json.Unmarshal(data, &a.example)
+	a := &PackagesAPI{Popular: map[int64]bool{}, owner: owner, pkg: pkg, org: org, registry: host, example: example(t, "package-version")}
 	s := httptest.NewServer(a)
 	t.Cleanup(s.Close)
 	a.URL = s.URL

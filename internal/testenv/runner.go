@@ -5,7 +5,6 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/infinite-scribe/scribe-actions/internal/actionio"
@@ -38,24 +37,10 @@ func RunAction(t testing.TB, a actionio.Action, inputs, env map[string]string) S
 		actionio.Env{Getenv: func(k string) string { return vars[k] }, Stdout: &stdout, Stderr: &stderr})
 	out, _ := os.ReadFile(vars["GITHUB_OUTPUT"])
 	summary, _ := os.ReadFile(vars["GITHUB_STEP_SUMMARY"])
-	return Step{Code: code, Outputs: parseOutputs(string(out)), Output: string(out), Summary: string(summary),
-		Log: stdout.String() + stderr.String()}
-}
-
-// parseOutputs reads GITHUB_OUTPUT's name<<DELIMITER blocks.
-func parseOutputs(s string) map[string]string {
-	out := map[string]string{}
-	lines := strings.Split(s, "\n")
-	for i := 0; i < len(lines); i++ {
-		name, delim, ok := strings.Cut(lines[i], "<<")
-		if !ok {
-			continue
-		}
-		var value []string
-		for i++; i < len(lines) && lines[i] != delim; i++ {
-			value = append(value, lines[i])
-		}
-		out[name] = strings.Join(value, "\n")
+	outputs, err := actionio.ParseOutputFile(string(out))
+	if err != nil {
+		t.Errorf("action %s wrote a GITHUB_OUTPUT the runner would refuse: %v\n%s", a.Spec().Name, err, out)
 	}
-	return out
+	return Step{Code: code, Outputs: outputs, Output: string(out), Summary: string(summary),
+		Log: stdout.String() + stderr.String()}
 }

@@ -1,0 +1,313 @@
+package render
+
+import (
+	"bytes"
+	"fmt"
+	"reflect"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/agnivade/levenshtein"
+	"gopkg.in/yaml.v3"
+
+	"github.com/infinite-scribe/scribe-actions/internal/platform"
+)
+
+// Config is scribe.yaml: the registry and image, the defaults every service shares, and the services.
+type Config struct {
+	Registry      string        `yaml:"registry"`
+	Image         string        `yaml:"image"`
+	Platforms     []string      `yaml:"platforms"`
+	DefaultBranch string        `yaml:"default-branch"`
+	ScribeActions ScribeActions `yaml:"scribe-actions"`
+	Lock          string        `yaml:"lock"`
+	Services      []Service     `yaml:"services"`
+
+	path string
+	root *yaml.Node
+}
+
+// ScribeActions says which scribe-actions to use. Without a sha, the pin comes from the lock file, else
+// from the commit this generator was built from.
+type ScribeActions struct {
+	Repository string `yaml:"repository"`
+	SHA        string `yaml:"sha"`
+	Version    string `yaml:"version"`
+}
+
+// Service is one image and its workflow.
+type Service struct {
+	Name          string            `yaml:"name"`
+	Workflow      string            `yaml:"workflow"`
+	Context       string            `yaml:"context"`
+	Dockerfile    string            `yaml:"dockerfile"`
+	Paths         []string          `yaml:"paths"`
+	ImageSuffix   string            `yaml:"image-suffix"`
+	Platforms     []string          `yaml:"platforms"`
+	NativeRunners map[string]string `yaml:"native-runners"`
+	Test          *ServiceTests     `yaml:"test"`
+	SmokeTest     *SmokeTest        `yaml:"smoke-test"`
+	MaxSize       string            `yaml:"max-size"`
+	Scan          Scan              `yaml:"scan"`
+	Sign          Sign              `yaml:"sign"`
+	Cleanup       Cleanup           `yaml:"cleanup"`
+
+	line int
+}
+
+// ServiceTests is a service's test job: the toolchain to set up and the commands that must pass before the
+// image is built.
+type ServiceTests struct {
+	Setup            string   `yaml:"setup"`
+	Version          string   `yaml:"version"`
+	WorkingDirectory string   `yaml:"working-directory"`
+	Commands         []string `yaml:"commands"`
+}
+
+// SmokeTest runs the built image and probes it.
+type SmokeTest struct {
+	URL          string `yaml:"url"`
+	ExpectStatus int    `yaml:"expect-status"`
+}
+
+// Scan is a service's scan policy.
+type Scan struct {
+	Enabled *bool  `yaml:"enabled"`
+	FailOn  string `yaml:"fail-on"`
+}
+
+// Sign is a service's signing policy.
+type Sign struct {
+	Enabled *bool `yaml:"enabled"`
+	Keyless *bool `yaml:"keyless"`
+}
+
+// Cleanup is a service's retention policy, applied on the default branch and weekly.
+type Cleanup struct {
+	Enabled     *bool  `yaml:"enabled"`
+	KeepNTagged int    `yaml:"keep-n-tagged"`
+	OlderThan   string `yaml:"older-than"`
+}
+
+// UnmarshalYAML decodes a service and keeps the line it starts at, for errors that name it.
+func (s *Service) UnmarshalYAML(n *yaml.Node) error {
+	type plain Service
+	if err := n.Decode((*plain)(s)); err != nil {
+		return err
+	}
+	s.line = n.Line
+	return nil
+}
+
+// on reports a *bool setting, true when unset.
+func on(b *bool) bool { return b == nil || *b }
+
+// errorf is an error at a line of the config file.
+func (c *Config) errorf(line int, format string, args ...any) error {
+	return fmt.Errorf("%s:%d: %s", c.path, line, fmt.Sprintf(format, args...))
+}
+
+// ParseConfig reads scribe.yaml strictly: unknown keys (with the closest valid one), missing paths, duplicate
+// workflows, unknown platforms and unsafe commands are errors naming the file and line. Defaults are applied.
+func ParseConfig(path string, data []byte) (*Config, error) {
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if len(root.Content) == 0 {
+		return nil, fmt.Errorf("%s: empty config", path)
+	}
+	if err := checkKeys(path, root.Content[0], reflect.TypeOf(Config{}), ""); err != nil {
+		return nil, err
+	}
+	c := &Config{path: path, root: root.Content[0]}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(c); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	c.defaults()
+	return c, c.validate()
+}
+
+func (c *Config) defaults() {
+	if c.Registry == "" {
+		c.Registry = "ghcr.io"
+	}
+	if c.Image == "" {
+		c.Image = "${{ github.repository }}"
+	}
+	if len(c.Platforms) == 0 {
+		c.Platforms = []string{"linux/amd64", "linux/arm64"}
+	}
+	if c.DefaultBranch == "" {
+		c.DefaultBranch = "main"
+	}
+	if c.ScribeActions.Repository == "" {
+		c.ScribeActions.Repository = "infinite-scribe/scribe-actions"
+	}
+	if c.Lock == "" {
+		c.Lock = "actions.lock.yaml"
+	}
+	for i := range c.Services {
+		s := &c.Services[i]
+		if s.Workflow == "" {
+			s.Workflow = s.Name + "-docker-build.yml"
+		}
+		if s.Context == "" {
+			s.Context = "."
+		}
+		if s.Dockerfile == "" {
+			s.Dockerfile = strings.TrimPrefix(s.Context+"/Dockerfile", "./")
+		}
+		if len(s.Platforms) == 0 {
+			s.Platforms = c.Platforms
+		}
+		if s.Test != nil && s.Test.WorkingDirectory == "" {
+			s.Test.WorkingDirectory = s.Context
+		}
+		if s.SmokeTest != nil && s.SmokeTest.ExpectStatus == 0 {
+			s.SmokeTest.ExpectStatus = 200
+		}
+		if s.Scan.FailOn == "" {
+			s.Scan.FailOn = "critical"
+		}
+		if s.Cleanup.KeepNTagged == 0 {
+			s.Cleanup.KeepNTagged = 10
+		}
+	}
+}
+
+var serviceName = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
+
+func (c *Config) validate() error {
+	if len(c.Services) == 0 {
+		return c.errorf(c.line("services"), "no services: add at least one under services:")
+	}
+	for _, p := range c.Platforms {
+		if err := platform.Check(p); err != nil {
+			return c.errorf(c.line("platforms"), "platform %q %v", p, err)
+		}
+	}
+	names, workflows := map[string]int{}, map[string]int{}
+	for _, s := range c.Services {
+		if !serviceName.MatchString(s.Name) {
+			return c.errorf(s.line, "service name %q: want lower-case letters, digits and dashes", s.Name)
+		}
+		if prev, dup := names[s.Name]; dup {
+			return c.errorf(s.line, "service %q is declared twice (first at line %d)", s.Name, prev)
+		}
+		names[s.Name] = s.line
+		if prev, dup := workflows[s.Workflow]; dup {
+			return c.errorf(s.line, "service %q: workflow %s is already rendered for the service at line %d", s.Name, s.Workflow, prev)
+		}
+		workflows[s.Workflow] = s.line
+		if !strings.HasSuffix(s.Workflow, ".yml") && !strings.HasSuffix(s.Workflow, ".yaml") || strings.Contains(s.Workflow, "/") {
+			return c.errorf(s.line, "service %q: workflow %q must be a file name ending in .yml", s.Name, s.Workflow)
+		}
+		if len(s.Paths) == 0 {
+			return c.errorf(s.line, "service %q has no paths: list the paths whose changes trigger its workflow", s.Name)
+		}
+		for _, p := range s.Platforms {
+			if err := platform.Check(p); err != nil {
+				return c.errorf(s.line, "service %q: platform %q %v", s.Name, p, err)
+			}
+		}
+		for p, runner := range s.NativeRunners {
+			if !slices.Contains(s.Platforms, p) {
+				return c.errorf(s.line, "service %q: native-runners names %s, which is not one of its platforms %v", s.Name, p, s.Platforms)
+			}
+			if runner == "" {
+				return c.errorf(s.line, "service %q: native-runners: no runner for %s", s.Name, p)
+			}
+		}
+		if len(s.NativeRunners) > 0 && len(s.NativeRunners) != len(s.Platforms) {
+			return c.errorf(s.line, "service %q: native-runners must name a runner for each of its platforms %v", s.Name, s.Platforms)
+		}
+		if t := s.Test; t != nil {
+			if !slices.Contains([]string{"uv", "pnpm", "go", "none"}, t.Setup) {
+				return c.errorf(s.line, "service %q: test setup %q is not one of uv, pnpm, go, none", s.Name, t.Setup)
+			}
+			if len(t.Commands) == 0 {
+				return c.errorf(s.line, "service %q: test has no commands", s.Name)
+			}
+		}
+		if !slices.Contains([]string{"critical", "high", "medium", "low", "none"}, s.Scan.FailOn) {
+			return c.errorf(s.line, "service %q: scan fail-on %q is not one of critical, high, medium, low, none", s.Name, s.Scan.FailOn)
+		}
+		// Values end up in run: scripts or in with: inputs; an expression in them would run in the workflow.
+		for _, v := range append(append([]string{s.Context, s.Dockerfile, s.ImageSuffix, s.MaxSize}, s.Paths...), testCommands(s)...) {
+			if strings.Contains(v, "${{") {
+				return c.errorf(s.line, "service %q: %q holds a ${{ }} expression; only image may", s.Name, v)
+			}
+		}
+	}
+	return nil
+}
+
+func testCommands(s Service) []string {
+	if s.Test == nil {
+		return nil
+	}
+	return s.Test.Commands
+}
+
+// line is the line of a top-level key, or 1.
+func (c *Config) line(key string) int {
+	for i := 0; i+1 < len(c.root.Content); i += 2 {
+		if c.root.Content[i].Value == key {
+			return c.root.Content[i].Line
+		}
+	}
+	return 1
+}
+
+// checkKeys walks the YAML against the struct's yaml tags and reports the first unknown key with the
+// closest valid one.
+func checkKeys(path string, n *yaml.Node, t reflect.Type, where string) error {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch {
+	case t.Kind() == reflect.Struct && n.Kind == yaml.MappingNode:
+		known := map[string]reflect.Type{}
+		var names []string
+		for i := 0; i < t.NumField(); i++ {
+			if tag := strings.Split(t.Field(i).Tag.Get("yaml"), ",")[0]; tag != "" && tag != "-" {
+				known[tag] = t.Field(i).Type
+				names = append(names, tag)
+			}
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i]
+			ft, ok := known[k.Value]
+			if !ok {
+				in := ""
+				if where != "" {
+					in = " in " + where
+				}
+				return fmt.Errorf("%s:%d:%d: unknown key %q%s (did you mean %q?)", path, k.Line, k.Column, k.Value, in, closest(k.Value, names))
+			}
+			if err := checkKeys(path, n.Content[i+1], ft, strings.TrimPrefix(where+"."+k.Value, ".")); err != nil {
+				return err
+			}
+		}
+	case t.Kind() == reflect.Slice && n.Kind == yaml.SequenceNode:
+		for i, item := range n.Content {
+			if err := checkKeys(path, item, t.Elem(), fmt.Sprintf("%s[%d]", where, i)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func closest(word string, candidates []string) string {
+	best, bestD := "", -1
+	for _, c := range candidates {
+		if d := levenshtein.ComputeDistance(word, c); bestD < 0 || d < bestD {
+			best, bestD = c, d
+		}
+	}
+	return best
+}
