@@ -58,9 +58,10 @@ func TestBuildTwoPlatformsPushed(t *testing.T) {
 	docker := testenv.NeedDocker(t)
 	image := testenv.Unique(t, testenv.NeedRegistry(t))
 	dir := buildContext(t, "RUN uname -m > /built-on\n", nil)
+	t.Setenv("ACTIONS_RUNTIME_TOKEN", "") // what a composite action's run: step has on GitHub's runner
 	r := runAction(t, map[string]string{"images": image, "platforms": "linux/amd64,linux/arm64", "push": "true",
 		"builder": docker.Builder, "context": dir, "provenance": "mode=max", "no-cache": "true",
-		"tags": "type=ref,event=branch\ntype=sha", "tag-suffix": "staging"})
+		"tags": "type=ref,event=branch\ntype=sha", "tag-suffix": "staging", "cache-to": "type=gha,scope=e2e"})
 	if r.code != 0 {
 		t.Fatalf("exit %d\n%s", r.code, r.log)
 	}
@@ -92,6 +93,9 @@ func TestBuildTwoPlatformsPushed(t *testing.T) {
 	}
 	if !strings.Contains(r.log, "provenance mode=max records every build-arg value") {
 		t.Error("no warning about mode=max")
+	}
+	if !strings.Contains(r.log, `::warning::cache-to "type=gha,scope=e2e": no ACTIONS_RUNTIME_TOKEN`) {
+		t.Errorf("buildx dropped the gha cache and nothing said so:\n%s", r.log)
 	}
 }
 

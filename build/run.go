@@ -46,6 +46,9 @@ func Run(ctx context.Context, s *actionio.Step, in *Inputs) error {
 	if err != nil {
 		return err
 	}
+	for _, gap := range in.cacheGaps(d.getenv) {
+		s.Warningf("%s", gap)
+	}
 	if strings.Contains(in.Provenance, "mode=max") {
 		s.Warningf("provenance mode=max records every build-arg value in the image's attestation; do not pass secrets as build args")
 	}
@@ -289,6 +292,17 @@ func githubContext(s *actionio.Step) (Context, error) {
 
 // docker runs the docker CLI.
 type docker struct{ env []string }
+
+// getenv reads the environment docker runs in (the last value of a name wins, as exec does).
+func (d docker) getenv(name string) string {
+	v := ""
+	for _, kv := range d.env {
+		if k, val, ok := strings.Cut(kv, "="); ok && k == name {
+			v = val
+		}
+	}
+	return v
+}
 
 func (d docker) with(env []string) docker {
 	return docker{env: append(append([]string{}, d.env...), env...)}

@@ -1,0 +1,64 @@
+package build
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// The Actions cache contract, as buildx v0.38.2 applies it to a type=gha cache entry (build/opt.go,
+// addGithubToken and isActive): token= comes from ACTIONS_RUNTIME_TOKEN; url= from ACTIONS_CACHE_URL, else
+// ACTIONS_RESULTS_URL; url_v2= from ACTIONS_RESULTS_URL when version=2 or ACTIONS_CACHE_SERVICE_V2 is true.
+// An entry left without a token, or without any URL, is dropped without a word, and the build runs cold.
+//
+// GitHub's runner gives these variables to JavaScript and container actions only, never to run: steps, and
+// the steps of a composite action are run: steps (actions/runner, src/Runner.Worker/Handlers: ScriptHandler.cs
+// sets only ACTIONS_ID_TOKEN_REQUEST_URL/_TOKEN; NodeScriptActionHandler.cs and ContainerActionHandler.cs set
+// ACTIONS_RUNTIME_URL/_TOKEN, ACTIONS_CACHE_URL, ACTIONS_RESULTS_URL and ACTIONS_CACHE_SERVICE_V2). So a
+// type=gha cache asked of this action finds them only when an earlier JavaScript step exported them to the job.
+
+// ghaCacheGaps says, for each type=gha entry of the cache inputs that buildx would drop, which input and why.
+// getenv is the environment buildx runs in.
+func ghaCacheGaps(input string, entries []string, getenv func(string) string) []string {
+	var gaps []string
+	for _, e := range entries {
+		attrs := map[string]string{}
+		for _, field := range strings.Split(e, ",") {
+			k, v, _ := strings.Cut(strings.TrimSpace(field), "=")
+			attrs[k] = v
+		}
+		if attrs["type"] != "gha" {
+			continue
+		}
+		v2, _ := strconv.ParseBool(getenv("ACTIONS_CACHE_SERVICE_V2"))
+		v2 = v2 || attrs["version"] == "2"
+		var missing []string
+		if attrs["token"] == "" && getenv("ACTIONS_RUNTIME_TOKEN") == "" {
+			missing = append(missing, "ACTIONS_RUNTIME_TOKEN")
+		}
+		hasURL := attrs["url"] != "" || getenv("ACTIONS_CACHE_URL") != "" || getenv("ACTIONS_RESULTS_URL") != ""
+		if v2 {
+			hasURL = hasURL || attrs["url_v2"] != ""
+		}
+		if !hasURL {
+			missing = append(missing, "ACTIONS_CACHE_URL or ACTIONS_RESULTS_URL")
+		}
+		if len(missing) > 0 {
+			gaps = append(gaps, fmt.Sprintf("%s %q: no %s in this step's environment, so buildx drops this cache without a word "+
+				"and the build runs without it. GitHub gives the Actions runtime to JavaScript and container actions only, "+
+				"not to run: steps such as a composite action's: export it to the job in an earlier JavaScript step "+
+				"(for example crazy-max/ghaction-github-runtime), or use a type=registry cache",
+				input, e, strings.Join(missing, " and ")))
+		}
+	}
+	return gaps
+}
+
+// cacheGaps is ghaCacheGaps over the cache inputs buildx will get (no-cache drops cache-from).
+func (in *Inputs) cacheGaps(getenv func(string) string) []string {
+	gaps := ghaCacheGaps("cache-to", in.CacheTo, getenv)
+	if !in.NoCache {
+		gaps = append(ghaCacheGaps("cache-from", in.CacheFrom, getenv), gaps...)
+	}
+	return gaps
+}
