@@ -3,8 +3,10 @@ package launcher_test
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/pem"
 	"fmt"
 	"io/fs"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -17,7 +19,8 @@ import (
 )
 
 // The launcher's three paths, driven for real: sh runs launch.sh against an empty or filled tool cache and a
-// local HTTP server that serves release assets with a right or a wrong checksum.
+// local HTTPS server (its certificate trusted through CURL_CA_BUNDLE) that serves release assets with a right
+// or a wrong checksum.
 
 var asset = fmt.Sprintf("scribe-actions_%s_%s", runtime.GOOS, runtime.GOARCH)
 
@@ -26,12 +29,19 @@ const fakeRelease = "#!/bin/sh\necho \"release binary: $*\"\n"
 
 type release struct {
 	files    map[string]string // path under the server -> body
+	redirect string            // when set, every request is redirected there
 	requests atomic.Int32
 }
 
-func (r *release) serve(t *testing.T) string {
-	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+// serve starts the release server and returns the launcher's environment for it: SCRIBE_RELEASE_URL, and
+// CURL_CA_BUNDLE naming a file with the server's certificate.
+func (r *release) serve(t *testing.T, env map[string]string) map[string]string {
+	s := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		r.requests.Add(1)
+		if r.redirect != "" {
+			http.Redirect(w, req, r.redirect+req.URL.Path, http.StatusFound)
+			return
+		}
 		body, ok := r.files[req.URL.Path]
 		if !ok {
 			http.NotFound(w, req)
@@ -40,7 +50,10 @@ func (r *release) serve(t *testing.T) string {
 		fmt.Fprint(w, body)
 	}))
 	t.Cleanup(s.Close)
-	return s.URL
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: s.Certificate().Raw}), 0o644)
+	env["SCRIBE_RELEASE_URL"], env["CURL_CA_BUNDLE"] = s.URL, ca
+	return env
 }
 
 func newRelease(version, binary, checksumOf string) *release {
@@ -92,12 +105,14 @@ func TestLauncherCacheHit(t *testing.T) {
 	cache := t.TempDir()
 	bin := filepath.Join(cache, "scribe-actions", "v9.9.9", runtime.GOARCH, "scribe-actions")
 	os.MkdirAll(filepath.Dir(bin), 0o755)
-	os.WriteFile(bin, []byte("#!/bin/sh\necho \"cached binary: $*\"\n"), 0o755)
+	cached := "#!/bin/sh\necho \"cached binary: $*\"\n"
+	os.WriteFile(bin, []byte(cached), 0o755)
+	sum := sha256.Sum256([]byte(cached))
+	os.WriteFile(bin+".sha256", []byte(hex.EncodeToString(sum[:])+"\n"), 0o644)
 	rel := newRelease("v9.9.9", fakeRelease, fakeRelease)
-	url := rel.serve(t)
+	env := rel.serve(t, map[string]string{"RUNNER_TOOL_CACHE": cache, "SCRIBE_ACTION_REF": "v9.9.9"})
 
-	code, stdout, stderr := launch(t, map[string]string{"RUNNER_TOOL_CACHE": cache, "SCRIBE_ACTION_REF": "v9.9.9",
-		"SCRIBE_RELEASE_URL": url}, "build", "--push")
+	code, stdout, stderr := launch(t, env, "build", "--push")
 	if code != 0 || stdout != "cached binary: build --push\n" {
 		t.Fatalf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
@@ -109,7 +124,7 @@ func TestLauncherCacheHit(t *testing.T) {
 func TestLauncherVerifiedDownload(t *testing.T) {
 	cache := t.TempDir()
 	rel := newRelease("v9.9.9", fakeRelease, fakeRelease)
-	env := map[string]string{"RUNNER_TOOL_CACHE": cache, "SCRIBE_ACTION_REF": "v9.9.9", "SCRIBE_RELEASE_URL": rel.serve(t)}
+	env := rel.serve(t, map[string]string{"RUNNER_TOOL_CACHE": cache, "SCRIBE_ACTION_REF": "v9.9.9"})
 
 	code, stdout, stderr := launch(t, env, "scan", "--image", "x")
 	if code != 0 || stdout != "release binary: scan --image x\n" {
@@ -138,8 +153,7 @@ func TestLauncherVerifiedDownload(t *testing.T) {
 func TestLauncherChecksumMismatchFailsAndLeavesNothing(t *testing.T) {
 	cache := t.TempDir()
 	rel := newRelease("v9.9.9", fakeRelease+"# tampered\n", fakeRelease)
-	code, stdout, stderr := launch(t, map[string]string{"RUNNER_TOOL_CACHE": cache, "SCRIBE_ACTION_REF": "v9.9.9",
-		"SCRIBE_RELEASE_URL": rel.serve(t)}, "build")
+	code, stdout, stderr := launch(t, rel.serve(t, map[string]string{"RUNNER_TOOL_CACHE": cache, "SCRIBE_ACTION_REF": "v9.9.9"}), "build")
 	if code == 0 || strings.Contains(stdout, "release binary") {
 		t.Fatalf("a binary with a wrong checksum ran: exit %d, stdout %q", code, stdout)
 	}
@@ -161,8 +175,7 @@ func TestLauncherSHAPinUsesOnlyItsOwnRelease(t *testing.T) {
 	sha := strings.Repeat("ab", 20)
 	rel := newRelease(v, fakeRelease, fakeRelease)
 	rel.files["/"+v+"/scribe-actions_commit.txt"] = sha
-	code, stdout, stderr := launch(t, map[string]string{"RUNNER_TOOL_CACHE": t.TempDir(), "SCRIBE_ACTION_REF": sha,
-		"SCRIBE_RELEASE_URL": rel.serve(t)}, "cleanup")
+	code, stdout, stderr := launch(t, rel.serve(t, map[string]string{"RUNNER_TOOL_CACHE": t.TempDir(), "SCRIBE_ACTION_REF": sha}), "cleanup")
 	if code != 0 || stdout != "release binary: cleanup\n" {
 		t.Fatalf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
@@ -175,13 +188,13 @@ func TestLauncherBuildsFromSource(t *testing.T) {
 	rel := &release{files: map[string]string{}}
 	sha := strings.Repeat("cd", 20)
 	rel.files["/v0.1.0/scribe-actions_commit.txt"] = strings.Repeat("ef", 20) // a release of another commit
-	env := map[string]string{"RUNNER_TOOL_CACHE": cache, "SCRIBE_ACTION_REF": sha, "SCRIBE_RELEASE_URL": rel.serve(t)}
+	env := rel.serve(t, map[string]string{"RUNNER_TOOL_CACHE": cache, "SCRIBE_ACTION_REF": sha})
 	code, stdout, stderr := launch(t, env, "version")
-	if code != 0 || stdout != sha+"\n" {
+	if code != 0 || stdout != sha+"\n" || !strings.Contains(stderr, "(404): building from source") {
 		t.Fatalf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
-	if got := files(t, cache); len(got) != 1 || filepath.Base(got[0]) != "scribe-actions" {
-		t.Errorf("tool cache holds %v, want the one binary", got)
+	if got := files(t, cache); len(got) != 2 || filepath.Base(got[0]) != "scribe-actions" || filepath.Base(got[1]) != "scribe-actions.sha256" {
+		t.Errorf("tool cache holds %v, want the one binary and its SHA-256", got)
 	}
 	// The binary it built is the real one: it knows the actions.
 	if code, _, stderr = launch(t, env, "build", "--platforms", "linux/amd65"); code != 1 || !strings.Contains(stderr, `input "platforms"`) {
@@ -194,6 +207,101 @@ func TestLauncherBuildsFromSource(t *testing.T) {
 	}
 }
 
+// A binary changed in the tool cache after it was installed (self-hosted runners share the tool cache) never runs.
+func TestLauncherTamperedCacheRefuses(t *testing.T) {
+	cache := t.TempDir()
+	rel := newRelease("v9.9.9", fakeRelease, fakeRelease)
+	env := rel.serve(t, map[string]string{"RUNNER_TOOL_CACHE": cache, "SCRIBE_ACTION_REF": "v9.9.9"})
+	if code, stdout, stderr := launch(t, env, "build"); code != 0 || stdout != "release binary: build\n" {
+		t.Fatalf("install: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	bin := filepath.Join(cache, "scribe-actions", "v9.9.9", runtime.GOARCH, "scribe-actions")
+	os.WriteFile(bin, []byte("#!/bin/sh\necho \"planted binary: $*\"\n"), 0o755)
+	code, stdout, stderr := launch(t, env, "build")
+	if code == 0 || strings.Contains(stdout, "planted") || !strings.Contains(stderr, "does not match the SHA-256 recorded when it was installed") {
+		t.Errorf("a tampered cache hit: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+}
+
+// A moving tag (v1) is keyed by the source it was built from: the binary a runner kept under "v1" before the
+// tag moved is not used, and a tree that changed gets a binary of its own.
+func TestLauncherMovingTagGetsTheNewBinary(t *testing.T) {
+	cache := t.TempDir()
+	stale := filepath.Join(cache, "scribe-actions", "v1", runtime.GOARCH, "scribe-actions")
+	os.MkdirAll(filepath.Dir(stale), 0o755)
+	os.WriteFile(stale, []byte("#!/bin/sh\necho stale\n"), 0o755)
+	sum := sha256.Sum256([]byte("#!/bin/sh\necho stale\n"))
+	os.WriteFile(stale+".sha256", []byte(hex.EncodeToString(sum[:])+"\n"), 0o644)
+
+	env := map[string]string{"RUNNER_TOOL_CACHE": cache, "SCRIBE_ACTION_REF": "v1"}
+	code, stdout, stderr := launch(t, env, "version")
+	if code != 0 || stdout != "v1\n" || !strings.Contains(stderr, "v1 may move") {
+		t.Fatalf("exit %d, stdout %q (want the binary built from this tree), stderr %q", code, stdout, stderr)
+	}
+	first := installedPath(t, env)
+	if !strings.Contains(first, string(filepath.Separator)+"v1-") {
+		t.Errorf("v1's binary is at %s, not under a key with the source's hash", first)
+	}
+	// The tag moves: the tree changes, and so does the binary's place.
+	moved := t.TempDir()
+	for _, dir := range []string{"launcher", "cmd/scribe-actions"} {
+		os.MkdirAll(filepath.Join(moved, dir), 0o755)
+	}
+	for _, f := range []string{"launcher/launch.sh", "go.mod", "cmd/scribe-actions/main.go"} {
+		data, _ := os.ReadFile(filepath.Join("..", f))
+		if f == "cmd/scribe-actions/main.go" {
+			data = append(data, []byte("\n// moved\n")...)
+		}
+		os.WriteFile(filepath.Join(moved, f), data, 0o644)
+	}
+	cmd := exec.Command("sh", filepath.Join(moved, "launcher", "launch.sh"), "--install")
+	cmd.Env = []string{"PATH=/usr/bin:/bin", "HOME=" + os.Getenv("HOME"), "RUNNER_TOOL_CACHE=" + cache, "SCRIBE_ACTION_REF=v1"}
+	out, _ := cmd.CombinedOutput() // no Go on PATH: it fails after naming where it would build
+	if strings.Contains(string(out), first) || !strings.Contains(string(out), "no Go to build one") {
+		t.Errorf("the moved tree reused %s or did not try to build: %s", first, out)
+	}
+}
+
+// installedPath is where the launcher keeps the binary for env (it is installed already).
+func installedPath(t *testing.T, env map[string]string) string {
+	out := filepath.Join(t.TempDir(), "out")
+	env = maps.Clone(env)
+	env["GITHUB_OUTPUT"] = out
+	if code, _, stderr := launch(t, env, "--install"); code != 0 {
+		t.Fatalf("--install: exit %d: %s", code, stderr)
+	}
+	got, _ := os.ReadFile(out)
+	return strings.TrimSpace(strings.TrimPrefix(string(got), "path="))
+}
+
+// "No such release" and "no answer" are different outcomes: a 404 builds from source (here: no Go, so it says
+// so), an unreachable server or a plain-http URL or redirect fails, naming the URL, and builds nothing.
+func TestLauncherNotFoundIsNotANetworkError(t *testing.T) {
+	noGo := "/usr/bin:/bin"
+	notFound := (&release{files: map[string]string{}}).serve(t, map[string]string{"RUNNER_TOOL_CACHE": t.TempDir(),
+		"SCRIBE_ACTION_REF": "v9.9.9", "PATH": noGo})
+	code, _, stderr := launch(t, notFound, "build")
+	if code == 0 || !strings.Contains(stderr, "no release v9.9.9 at ") || !strings.Contains(stderr, "(404): building from source") ||
+		!strings.Contains(stderr, "no Go to build one") {
+		t.Errorf("404: exit %d, stderr %q", code, stderr)
+	}
+
+	closed := httptest.NewTLSServer(http.NotFoundHandler())
+	closed.Close()
+	for name, env := range map[string]map[string]string{
+		"unreachable":            {"SCRIBE_RELEASE_URL": closed.URL},
+		"plain http":             {"SCRIBE_RELEASE_URL": "http://127.0.0.1:9"},
+		"redirect to plain http": (&release{redirect: "http://127.0.0.1:9"}).serve(t, map[string]string{}),
+	} {
+		env["RUNNER_TOOL_CACHE"], env["SCRIBE_ACTION_REF"], env["PATH"] = t.TempDir(), "v9.9.9", noGo
+		code, _, stderr := launch(t, env, "build")
+		if code == 0 || !strings.Contains(stderr, "cannot download "+env["SCRIBE_RELEASE_URL"]+"/v9.9.9/scribe-actions_checksums.txt: ") ||
+			!strings.Contains(stderr, "not building from source") || strings.Contains(stderr, "no Go to build one") {
+			t.Errorf("%s: exit %d, stderr %q", name, code, stderr)
+		}
+	}
+}
+
 // BenchmarkLauncherCacheHit measures what a step pays to start the binary once the tool cache has it:
 // the launcher's checks plus the binary's own start, running `version`.
 func BenchmarkLauncherCacheHit(b *testing.B) {
@@ -202,6 +310,9 @@ func BenchmarkLauncherCacheHit(b *testing.B) {
 	if out, err := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w -X main.version=v9.9.9", "-o", bin, "../cmd/scribe-actions").CombinedOutput(); err != nil {
 		b.Fatalf("go build: %v\n%s", err, out)
 	}
+	data, _ := os.ReadFile(bin)
+	sum := sha256.Sum256(data)
+	os.WriteFile(bin+".sha256", []byte(hex.EncodeToString(sum[:])+"\n"), 0o644) // as the launcher records it
 	env := map[string]string{"RUNNER_TOOL_CACHE": cache, "SCRIBE_ACTION_REF": "v9.9.9"}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {

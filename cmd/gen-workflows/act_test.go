@@ -58,7 +58,7 @@ func (r *actRepo) run(event string, args ...string) string {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, r.act, append([]string{event, "-P", "ubuntu-latest=-self-hosted",
 		"--local-repository", "infinite-scribe/scribe-actions@" + actRef + "=" + self,
-		"-s", "GITHUB_TOKEN=test-token", "--actor", "scribe-test", "-v"}, args...)...)
+		"-s", "GITHUB_TOKEN=test-token", "--actor", "scribe-test", "-v"}, append(noRelease(r.t), args...)...)...)
 	cmd.Dir = r.dir
 	cmd.Env = append(os.Environ(), "XDG_CACHE_HOME="+actCache(r.t)) // act's tool cache: see pipeline_act_test.go
 	out, _ := cmd.CombinedOutput()

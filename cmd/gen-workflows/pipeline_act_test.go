@@ -4,8 +4,11 @@ import (
 	"context"
 	"crypto/elliptic"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"io/fs"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -205,6 +208,17 @@ func actCache(t *testing.T) string {
 	return actTools
 }
 
+// noRelease is act's environment for a release server that has no release of the pinned commit (as for any
+// commit between releases): the launcher then builds the binary from the working tree. Without it the launcher
+// would ask the real release host, which this machine cannot reach, and a network failure fails the step.
+func noRelease(t *testing.T) []string {
+	s := httptest.NewTLSServer(http.NotFoundHandler())
+	t.Cleanup(s.Close)
+	ca := filepath.Join(t.TempDir(), "release-ca.pem")
+	os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: s.Certificate().Raw}), 0o644)
+	return []string{"--env", "SCRIBE_RELEASE_URL=" + s.URL, "--env", "CURL_CA_BUNDLE=" + ca}
+}
+
 // run runs act for an event on the backend workflow and returns its output and the jobs' results.
 func (p *pipeline) run(event string, payload map[string]any, args ...string) (string, map[string]string) {
 	p.t.Helper()
@@ -222,6 +236,7 @@ func (p *pipeline) run(event string, payload map[string]any, args ...string) (st
 	for _, e := range p.env {
 		cmdArgs = append(cmdArgs, "--env", e)
 	}
+	cmdArgs = append(cmdArgs, noRelease(p.t)...)
 	cmdArgs = append(cmdArgs, p.secrets...)
 	if payload != nil {
 		ev := filepath.Join(p.t.TempDir(), "event.json")
