@@ -40,6 +40,15 @@ func TestParse(t *testing.T) {
 	}
 }
 
+func TestIsRelease(t *testing.T) {
+	for v, want := range map[string]bool{"v1.2.3": true, "v0.1.0": true, "v1.2.3-rc.1": true, "v1": false, "v1.2": false,
+		"": false, "1.2.3": false, "main": false, "v1.2.3.4": false} {
+		if IsRelease(v) != want {
+			t.Errorf("IsRelease(%q) = %v, want %v", v, !want, want)
+		}
+	}
+}
+
 func TestReadLockErrors(t *testing.T) {
 	sha := strings.Repeat("a", 40)
 	tests := map[string]string{

@@ -22,6 +22,11 @@ var shaPattern = regexp.MustCompile(`^[0-9a-f]{40}$`)
 // IsSHA reports whether ref is a full 40-hex commit SHA, the only ref that cannot move.
 func IsSHA(ref string) bool { return shaPattern.MatchString(ref) }
 
+var releasePattern = regexp.MustCompile(`^v[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$`)
+
+// IsRelease tells a full release version (v1.2.3, v1.2.3-rc.1) from a moving one (v1, v1.2) or none.
+func IsRelease(version string) bool { return releasePattern.MatchString(version) }
+
 // Parse reads owner/repo[/path]@ref. Local (./) and docker:// references are not remote actions: it refuses them.
 func Parse(uses string) (Ref, error) {
 	if strings.HasPrefix(uses, "./") || strings.HasPrefix(uses, "docker://") {

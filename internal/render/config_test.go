@@ -65,6 +65,25 @@ func TestActionMissingFromLockNamesConfigAndLock(t *testing.T) {
 	}
 }
 
+// A pin of our own actions that names no release is a warning: every job would compile the binary.
+func TestPinWithoutReleaseWarns(t *testing.T) {
+	for version, warns := range map[string]bool{"": true, "v1": true, "v1.2.3": false} {
+		root := t.TempDir()
+		config := "scribe-actions:\n  sha: " + strings.Repeat("a", 40) + "\n"
+		if version != "" {
+			config += "  version: " + version + "\n"
+		}
+		os.WriteFile(filepath.Join(root, "scribe.yaml"), []byte(config+"services:\n  - name: api\n    paths: [a]\n"), 0o644)
+		var stderr bytes.Buffer
+		if _, err := renderRepo(root, "scribe.yaml", "", &stderr); err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Contains(stderr.String(), "which names no release"); got != warns {
+			t.Errorf("version %q: warned %v, want %v: %q", version, got, warns, stderr.String())
+		}
+	}
+}
+
 func TestConfigDefaults(t *testing.T) {
 	data, _ := fs.ReadFile(templates.FS, "scribe.yaml")
 	c, err := ParseConfig("scribe.yaml", data)

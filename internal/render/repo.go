@@ -44,6 +44,11 @@ func renderRepo(root, configPath, templatesDir string, stderr io.Writer) ([]File
 	if err != nil {
 		return nil, err
 	}
+	if !actionref.IsRelease(pin.Version) {
+		fmt.Fprintf(stderr, "gen-workflows: warning: %s is pinned to %s, which names no release (version %q): every job "+
+			"that uses it will compile the binary from source (about 17 s with a warm Go cache, minutes without); pin a "+
+			"released version's commit (scribe-actions.version and .sha, or the lock file)\n", cfg.ScribeActions.Repository, pin.SHA, pin.Version)
+	}
 	var tfs fs.FS = templates.FS
 	if templatesDir != "" {
 		tfs = os.DirFS(templatesDir)
