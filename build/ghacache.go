@@ -1,6 +1,7 @@
 package build
 
 import (
+	"cmp"
 	"fmt"
 	"strconv"
 	"strings"
@@ -23,24 +24,38 @@ func ghaCacheGaps(input string, entries []string, getenv func(string) string) []
 	var gaps []string
 	for _, e := range entries {
 		attrs := map[string]string{}
+		var shown []string // the entry as the warning prints it: a token's value never
 		for _, field := range strings.Split(e, ",") {
 			k, v, _ := strings.Cut(strings.TrimSpace(field), "=")
 			attrs[k] = v
+			if k == "token" {
+				field = "token=***"
+			}
+			shown = append(shown, field)
 		}
 		if attrs["type"] != "gha" {
 			continue
 		}
-		v2, _ := strconv.ParseBool(getenv("ACTIONS_CACHE_SERVICE_V2"))
-		v2 = v2 || attrs["version"] == "2"
+		// As buildx fills an entry: an attribute given stays as given, even empty; a missing one comes from
+		// the environment.
+		fill := func(key, value string) {
+			if _, given := attrs[key]; !given {
+				attrs[key] = value
+			}
+		}
+		if v2, _ := strconv.ParseBool(getenv("ACTIONS_CACHE_SERVICE_V2")); v2 {
+			fill("version", "2")
+		}
+		fill("token", getenv("ACTIONS_RUNTIME_TOKEN"))
+		if attrs["version"] == "2" {
+			fill("url_v2", getenv("ACTIONS_RESULTS_URL"))
+		}
+		fill("url", cmp.Or(getenv("ACTIONS_CACHE_URL"), getenv("ACTIONS_RESULTS_URL")))
 		var missing []string
-		if attrs["token"] == "" && getenv("ACTIONS_RUNTIME_TOKEN") == "" {
+		if attrs["token"] == "" {
 			missing = append(missing, "ACTIONS_RUNTIME_TOKEN")
 		}
-		hasURL := attrs["url"] != "" || getenv("ACTIONS_CACHE_URL") != "" || getenv("ACTIONS_RESULTS_URL") != ""
-		if v2 {
-			hasURL = hasURL || attrs["url_v2"] != ""
-		}
-		if !hasURL {
+		if attrs["url"] == "" && attrs["url_v2"] == "" {
 			missing = append(missing, "ACTIONS_CACHE_URL or ACTIONS_RESULTS_URL")
 		}
 		if len(missing) > 0 {
@@ -48,7 +63,7 @@ func ghaCacheGaps(input string, entries []string, getenv func(string) string) []
 				"and the build runs without it. GitHub gives the Actions runtime to JavaScript and container actions only, "+
 				"not to run: steps such as a composite action's: export it to the job in an earlier JavaScript step "+
 				"(for example crazy-max/ghaction-github-runtime), or use a type=registry cache",
-				input, e, strings.Join(missing, " and ")))
+				input, strings.Join(shown, ","), strings.Join(missing, " and ")))
 		}
 	}
 	return gaps

@@ -47,28 +47,34 @@ exe=''
 
 # sha256 FILE prints the file's SHA-256, with the fastest tool there: OpenSSL uses the CPU's SHA instructions
 # (41 ms for the 26 MB binary here, sha256sum 72 ms), and every cache hit pays it.
+# Without FILE it hashes standard input. No tool, no hash: the launcher stops rather than compare "" to "".
 sha256() {
 	if command -v openssl >/dev/null 2>&1; then
-		openssl dgst -sha256 -r "$1"
+		h=$(openssl dgst -sha256 -r "$@")
 	elif command -v sha256sum >/dev/null 2>&1; then
-		sha256sum "$1"
+		h=$(sha256sum "$@")
 	else
-		shasum -a 256 "$1"
-	fi | cut -d' ' -f1
+		h=$(shasum -a 256 "$@")
+	fi
+	h=${h%% *}
+	[ ${#h} -eq 64 ] || { say "cannot compute a SHA-256 (no openssl, sha256sum or shasum)"; exit 1; }
+	printf '%s\n' "$h"
 }
 
-# Only a full release tag (v1.2.3) or a full commit SHA names one immutable source. Anything else may move:
-# a major or minor tag (v1, v1.2), a branch, a working tree; its binary is keyed by a hash of the source it
-# was built from as well, so a moved v1 gets a new binary, never the one a runner kept from before.
+# Only a full release tag (v1.2.3, v1.2.3-rc.1) or a full commit SHA names one immutable source. Anything else
+# may move: a major or minor tag (v1, v1.2), a branch, a working tree; its binary is keyed by the SHA-256 of
+# the source it was built from as well, so a moved v1 gets a new binary, never the one a runner kept from
+# before. The repository is part of the key: a fork's v1.2.3 is not upstream's.
 immutable=false
-if printf '%s' "$ref" | grep -Eq '^(v[0-9]+\.[0-9]+\.[0-9]+|[0-9a-f]{40})$'; then immutable=true; fi
+if printf '%s' "$ref" | grep -Eq '^(v[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?|[0-9a-f]{40})$'; then immutable=true; fi
 key=$ref
 if [ "$immutable" = false ]; then
 	src=$(cd "$root" && find go.mod go.sum cmd internal build scan sign cleanup templates launcher -type f \
-		! -path '*/testdata/*' ! -name '*_test.go' 2>/dev/null | LC_ALL=C sort | xargs cat | cksum | cut -d' ' -f1)
-	key=$ref-$src
+		! -path '*/testdata/*' ! -name '*_test.go' 2>/dev/null | LC_ALL=C sort | xargs cat | sha256)
+	key=$ref-$(printf '%s' "$src" | cut -c1-16)
 fi
-key=$(printf '%s' "$key" | tr -c 'A-Za-z0-9._-' '-')
+[ -z "$repo" ] || key=$repo@$key
+key=$(printf '%s' "$key" | tr -c 'A-Za-z0-9._@-' '-')
 
 cache=${RUNNER_TOOL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}}/scribe-actions/$key/$arch
 bin=$cache/scribe-actions$exe
@@ -77,7 +83,15 @@ bin=$cache/scribe-actions$exe
 # another status, a redirect to plain http) retried by curl, then a failure that stops the launcher: a
 # network error must not turn into a source build. HTTPS only, TLS 1.2 or later, redirects included.
 fetch() {
-	command -v curl >/dev/null 2>&1 || { say "no curl to download $1 with"; exit 1; }
+	case $1 in https://*) ;; *) say "cannot download $1: not an https:// URL; not building from source in its place"; exit 1 ;; esac
+	if ! command -v curl >/dev/null 2>&1; then # busybox or Alpine images: wget (redirects unchecked there)
+		if wget -q --tries=3 -O "$2" "$1"; then return 0; fi
+		status=$?
+		rm -f "$2"
+		[ "$status" -eq 8 ] && return 1 # the server answered with an error: no such release
+		say "cannot download $1: wget exit $status; not building from source in its place"
+		exit 1
+	fi
 	status=$(curl -sS -L --proto =https --proto-redir =https --tlsv1.2 --retry 3 --retry-delay 1 --retry-connrefused \
 		-o "$2" -w '%{http_code}' "$1" 2>"$2.err") || status="failed ($(tr -d '\r' <"$2.err" | head -n 1))"
 	rm -f "$2.err"
@@ -99,7 +113,7 @@ download() {
 	*) [ "$immutable" = true ] && [ -f "$root/VERSION" ] && version=$(cat "$root/VERSION") ;;
 	esac
 	if [ -z "$version" ]; then
-		say "$ref may move (a branch, or a major or minor tag): building from this checkout's source; pin a release (v1.2.3) or its commit SHA to download a verified binary"
+		say "$ref is neither a release tag (v1.2.3) nor a commit SHA, so it may move: building from this checkout's source; pin a release or its commit SHA to download a verified binary"
 		return 1
 	fi
 	if [ -z "$repo" ] && [ -z "${SCRIBE_RELEASE_URL:-}" ]; then
@@ -136,8 +150,10 @@ build() {
 	(cd "$root" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=$ref" -o "$1" ./cmd/scribe-actions)
 }
 
-# A tool cache hit runs only after its SHA-256 matches the one recorded when it was installed: self-hosted
-# runners share the tool cache between jobs and repositories. A binary without a record is installed again.
+# A tool cache hit runs only after its SHA-256 matches the one recorded when it was installed, which catches a
+# binary corrupted or replaced in a tool cache that self-hosted runners share between jobs. It does not stop
+# someone who can rewrite both files: binding to checksums in the action's own tree would. A binary without a
+# record is installed again.
 if [ -x "$bin" ] && [ -f "$bin.sha256" ]; then
 	if [ "$(sha256 "$bin")" != "$(cat "$bin.sha256")" ]; then
 		say "the tool cache's $bin does not match the SHA-256 recorded when it was installed; refusing to run it (delete $cache to install it again)"
@@ -147,7 +163,7 @@ if [ -x "$bin" ] && [ -f "$bin.sha256" ]; then
 else
 	mkdir -p "$cache"
 	tmp=$cache/.tmp.$$
-	trap 'rm -f "$tmp" "$tmp.sums" "$tmp.commit" "$tmp.sha256"' EXIT INT TERM
+	trap 'rm -f "$tmp" "$tmp.sums" "$tmp.commit" "$tmp.sha256" "$tmp.err" "$tmp.sums.err" "$tmp.commit.err"' EXIT INT TERM
 	download "$tmp" || build "$tmp"
 	chmod 755 "$tmp"
 	sha256 "$tmp" >"$tmp.sha256"

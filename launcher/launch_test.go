@@ -130,6 +130,15 @@ func TestLauncherVerifiedDownload(t *testing.T) {
 	if code != 0 || stdout != "release binary: scan --image x\n" {
 		t.Fatalf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
+	// A prerelease tag is a release too; a fork's release of the same tag is kept apart from upstream's.
+	pre := newRelease("v9.9.9-rc.1", fakeRelease, fakeRelease)
+	preEnv := pre.serve(t, map[string]string{"RUNNER_TOOL_CACHE": cache, "SCRIBE_ACTION_REF": "v9.9.9-rc.1", "SCRIBE_ACTION_REPOSITORY": "fork/scribe-actions"})
+	if code, stdout, stderr := launch(t, preEnv, "scan"); code != 0 || stdout != "release binary: scan\n" {
+		t.Fatalf("prerelease: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(cache, "scribe-actions", "fork-scribe-actions@v9.9.9-rc.1", runtime.GOARCH, "scribe-actions")); err != nil {
+		t.Errorf("the fork's release is not under its own key: %v (cache: %v)", err, files(t, cache))
+	}
 	// The second step of the job finds it in the tool cache.
 	before := rel.requests.Load()
 	if code, stdout, _ = launch(t, env, "sign"); code != 0 || stdout != "release binary: sign\n" || rel.requests.Load() != before {
@@ -235,7 +244,7 @@ func TestLauncherMovingTagGetsTheNewBinary(t *testing.T) {
 
 	env := map[string]string{"RUNNER_TOOL_CACHE": cache, "SCRIBE_ACTION_REF": "v1"}
 	code, stdout, stderr := launch(t, env, "version")
-	if code != 0 || stdout != "v1\n" || !strings.Contains(stderr, "v1 may move") {
+	if code != 0 || stdout != "v1\n" || !strings.Contains(stderr, "v1 is neither a release tag (v1.2.3) nor a commit SHA, so it may move") {
 		t.Fatalf("exit %d, stdout %q (want the binary built from this tree), stderr %q", code, stdout, stderr)
 	}
 	first := installedPath(t, env)

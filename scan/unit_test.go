@@ -25,7 +25,7 @@ import (
 )
 
 // Debian 9 (stretch) as its own files say: os-release, and dpkg status records of the versions stretch shipped
-// before the fixes of the DLAs in ../shared/fixtures/osv.
+// before the fixes of the DLAs in testdata/osv.
 const stretchOSRelease = `PRETTY_NAME="Debian GNU/Linux 9 (stretch)"
 NAME="Debian GNU/Linux"
 VERSION_ID="9"

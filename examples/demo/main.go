@@ -99,7 +99,7 @@ func (d *demo) buildAndScan(r *release) {
 		return s, err
 	})
 	r.db, r.dbErr = d.osvDatabase()
-	d.step("scan backend (offline, real OSV records from examples/osv)", func() (s string, err error) {
+	d.step("scan backend (offline, OSV records from examples/osv)", func() (s string, err error) {
 		r.backendScan, s, err = d.scanImage(r, "backend", r.backend1)
 		return s, err
 	})
@@ -366,7 +366,7 @@ func (d *demo) baseImages() (string, error) {
 	return b.String(), nil
 }
 
-// osvDatabase packs the real OSV records of examples/osv into the bucket's layout for offline use.
+// osvDatabase packs the OSV records of examples/osv into the bucket's layout for offline use.
 func (d *demo) osvDatabase() (string, error) {
 	dir := filepath.Join(d.work, "osv")
 	return dir, scan.PackRecords(filepath.Join(d.root, "examples", "osv"), dir)
