@@ -58,6 +58,21 @@ func writeWorkflow(t *testing.T, dir, name, steps string) string {
 	return p
 }
 
+// audit finds the references under dir and audits them online against api.
+func audit(t *testing.T, api *testenv.GitHubAPI, dir string) ([]Use, *Report) {
+	t.Helper()
+	uses, err := FindUses([]string{dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := newAuditor(t, api, t.TempDir(), false)
+	rep, err := a.Audit(context.Background(), uses)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return uses, rep
+}
+
 func TestDriftFindsEveryKind(t *testing.T) {
 	api := testenv.NewGitHubAPI(t)
 	codeql := func(tag string) string { return sha(t, api, "github/codeql-action", tag) }
@@ -82,15 +97,7 @@ func TestDriftFindsEveryKind(t *testing.T) {
 		"      - uses: actions/checkout@v99.0.0\n"+ // line 15
 		"      - uses: nobody/nothing@v1\n"+
 		"      - uses: docker://alpine:3.20\n")
-	uses, err := FindUses([]string{dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, _ := newAuditor(t, api, t.TempDir(), false)
-	rep, err := a.Audit(context.Background(), uses)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, rep := audit(t, api, dir)
 	got := map[string]bool{}
 	for _, d := range rep.Drifts {
 		got[d.Use.Pos()+" "+d.Kind] = true
@@ -256,15 +263,7 @@ func TestDriftOfflineCorpusCount(t *testing.T) {
 func TestDriftCorpusCommentMismatches(t *testing.T) {
 	api := testenv.NewCorpusGitHubAPI(t)
 	dir, _ := corpusFiles(t)
-	uses, err := FindUses([]string{dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, _ := newAuditor(t, api, t.TempDir(), false)
-	rep, err := a.Audit(context.Background(), uses)
-	if err != nil {
-		t.Fatal(err)
-	}
+	uses, rep := audit(t, api, dir)
 	reported := map[string]bool{}
 	for _, d := range rep.Drifts {
 		if d.Kind == KindCommentMismatch {

@@ -14,9 +14,6 @@ import (
 	"testing"
 )
 
-// insideClone marks the test run inside the fresh clone, so it does not clone again.
-const insideClone = "SCRIBE_INSIDE_CLONE"
-
 // repoFiles lists the files a fresh clone of the working tree would hold: tracked, plus untracked and not
 // ignored (what the next commit may add).
 func repoFiles(t *testing.T, root string) []string {
@@ -36,14 +33,9 @@ func repoFiles(t *testing.T, root string) []string {
 
 // TestFreshCloneStandsAlone copies the repository into an empty temporary folder, with nothing beside it, and
 // runs the suite there: every test that does not need the corpus passes, and the corpus tests say they did not
-// run. The act scenarios are left to the main run (they drive the same files and take minutes).
+// run. The act scenarios are left to the main run (they drive the same files and take minutes), and so is this
+// test itself.
 func TestFreshCloneStandsAlone(t *testing.T) {
-	if os.Getenv(insideClone) != "" {
-		t.Skip("already inside the fresh clone")
-	}
-	if testing.Short() {
-		t.Skip("-short: the fresh-clone run takes minutes")
-	}
 	root := moduleRoot(t)
 	clone := filepath.Join(t.TempDir(), "scribe-actions")
 	for _, f := range repoFiles(t, root) {
@@ -55,9 +47,9 @@ func TestFreshCloneStandsAlone(t *testing.T) {
 		t.Fatalf("git in the clone: %v\n%s", err, out)
 	}
 	notRun := filepath.Join(t.TempDir(), "not-run")
-	cmd := exec.Command("go", "test", "-count=1", "-skip", "^TestAct(Pipeline|Dispatch|PullRequest|Triggers)", "./...")
+	cmd := exec.Command("go", "test", "-count=1", "-skip", "^(TestAct(Pipeline|Dispatch|PullRequest|Triggers)|TestFreshCloneStandsAlone)", "./...")
 	cmd.Dir = clone
-	cmd.Env = append(withoutVar(os.Environ(), CorpusEnv, NotRunEnv), insideClone+"=1", NotRunEnv+"="+notRun)
+	cmd.Env = append(withoutVar(os.Environ(), CorpusEnv, NotRunEnv), NotRunEnv+"="+notRun)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Run(); err != nil {
