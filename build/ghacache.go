@@ -13,10 +13,10 @@ import (
 // An entry left without a token, or without any URL, is dropped without a word, and the build runs cold.
 //
 // GitHub's runner gives these variables to JavaScript and container actions only, never to run: steps, and
-// the steps of a composite action are run: steps (actions/runner, src/Runner.Worker/Handlers: ScriptHandler.cs
-// sets only ACTIONS_ID_TOKEN_REQUEST_URL/_TOKEN; NodeScriptActionHandler.cs and ContainerActionHandler.cs set
-// ACTIONS_RUNTIME_URL/_TOKEN, ACTIONS_CACHE_URL, ACTIONS_RESULTS_URL and ACTIONS_CACHE_SERVICE_V2). So a
-// type=gha cache asked of this action finds them only when an earlier JavaScript step exported them to the job.
+// the steps of a composite action are run: steps (internal/ghrunner.Contract, from the runner's source). The
+// build action is a JavaScript action for that reason (launcher/entry.cjs); they are still missing when the
+// binary runs from a run: step of the user's own, under act without --artifact-server-path, or on a runner
+// older than the protocol.
 
 // ghaCacheGaps says, for each type=gha entry of the cache inputs that buildx would drop, which input and why.
 // getenv is the environment buildx runs in.
@@ -61,8 +61,9 @@ func ghaCacheGaps(input string, entries []string, getenv func(string) string) []
 		if len(missing) > 0 {
 			gaps = append(gaps, fmt.Sprintf("%s %q: no %s in this step's environment, so buildx drops this cache without a word "+
 				"and the build runs without it. GitHub gives the Actions runtime to JavaScript and container actions only, "+
-				"not to run: steps such as a composite action's: export it to the job in an earlier JavaScript step "+
-				"(for example crazy-max/ghaction-github-runtime), or use a type=registry cache",
+				"not to run: steps (a composite action's included): run this through uses: .../build, or export the runtime "+
+				"to the job in an earlier JavaScript step (for example crazy-max/ghaction-github-runtime), or use a "+
+				"type=registry cache",
 				input, strings.Join(shown, ","), strings.Join(missing, " and ")))
 		}
 	}

@@ -21,16 +21,23 @@ const header = "Generated from the Go definition of this action; do not edit by 
 const repoRoot = "../.."
 
 // TestActionFilesMatchGo is the one-source-of-truth check: every action.yml declares exactly the inputs and
-// outputs of its Go definition, with the same defaults, required-ness and descriptions, and passes every
-// input through env:.
+// outputs of its Go definition, with the same defaults, required-ness and descriptions, and its main file
+// starts the launcher for that action.
 func TestActionFilesMatchGo(t *testing.T) {
 	for _, a := range actions() {
 		spec := a.Spec()
 		path := filepath.Join(repoRoot, spec.Name, "action.yml")
+		main := filepath.Join(repoRoot, spec.Name, actionio.MainFile)
 		if *update {
 			if err := os.WriteFile(path, actionio.ActionYML(spec, header), 0o644); err != nil {
 				t.Fatal(err)
 			}
+			if err := os.WriteFile(main, actionio.MainJS(spec.Name), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got, err := os.ReadFile(main); err != nil || !bytes.Equal(got, actionio.MainJS(spec.Name)) {
+			t.Errorf("%s is not the launcher's one line for %s (err %v; run with -update)", main, spec.Name, err)
 		}
 		content, err := os.ReadFile(path)
 		if err != nil {
@@ -50,7 +57,7 @@ func TestActionFileCheckFindsDrift(t *testing.T) {
 		"default changed": func(s string) string { return strings.Replace(s, "default: .", "default: ./app", 1) },
 		"input renamed":   func(s string) string { return strings.Replace(s, "  no-cache:\n", "  nocache:\n", 1) },
 		"made optional":   func(s string) string { return s + "" },
-		"env dropped":     func(s string) string { return strings.Replace(s, "INPUT_PLATFORMS: ${{ inputs.platforms }}", "", 1) },
+		"made composite":  func(s string) string { return strings.Replace(s, "using: node24", "using: composite", 1) },
 		"output dropped":  func(s string) string { return strings.Replace(s, "  digest:\n", "  digests:\n", 1) },
 	}
 	delete(edits, "made optional")

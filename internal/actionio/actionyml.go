@@ -7,8 +7,10 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// ActionYML renders the action.yml of an action from its spec: a composite action whose one step runs the
-// shared launcher with the action's name, every input passed to it through env: as INPUT_<NAME>.
+// ActionYML renders the action.yml of an action from its spec: a node24 action whose main file (MainJS) starts
+// the shared launcher with the action's name. JavaScript, not composite, because only JavaScript and container
+// actions get the Actions runtime (ACTIONS_RUNTIME_TOKEN and the cache URLs) that buildx's type=gha cache needs;
+// see launcher/entry.cjs. The runner passes every input as INPUT_<NAME> itself.
 func ActionYML(spec *Spec, header string) []byte {
 	var b strings.Builder
 	if header != "" {
@@ -32,28 +34,29 @@ func ActionYML(spec *Spec, header string) []byte {
 		b.WriteString("outputs:\n")
 	}
 	for _, o := range spec.Outputs {
-		fmt.Fprintf(&b, "  %s:\n    description: %s\n    value: ${{ steps.run.outputs.%s }}\n", o.Name, scalar(o.Description), o.Name)
+		fmt.Fprintf(&b, "  %s:\n    description: %s\n", o.Name, scalar(o.Description))
 	}
-	b.WriteString("runs:\n  using: composite\n  steps:\n    - id: run\n      shell: bash\n")
-	fmt.Fprintf(&b, "      run: %s\n", launchCommand(spec.Name))
-	b.WriteString("      env:\n")
-	b.WriteString("        SCRIBE_ACTION_REF: ${{ github.action_ref }}\n")
-	b.WriteString("        SCRIBE_ACTION_REPOSITORY: ${{ github.action_repository }}\n")
-	for _, in := range spec.Inputs {
-		fmt.Fprintf(&b, "        %s: ${{ inputs.%s }}\n", EnvName(in.Name), in.Name)
-	}
+	fmt.Fprintf(&b, "runs:\n  using: %s\n  main: %s\n", Runtime, MainFile)
 	return []byte(b.String())
 }
 
-// launchCommand is the step's script: the shared launcher, found from the action's own folder.
-func launchCommand(action string) string {
-	return `sh "$GITHUB_ACTION_PATH/../launcher/launch.sh" ` + action
+// Runtime and MainFile are the runs: of every action: node24 needs runner v2.327.1 or later (GitHub-hosted
+// runners have it; older self-hosted runners and GHES refuse the action by name).
+const (
+	Runtime  = "node24"
+	MainFile = "main.cjs"
+)
+
+// MainJS is an action's main file: one line that starts the launcher for it.
+func MainJS(action string) []byte {
+	return []byte("// Generated with action.yml; starts the scribe-actions binary (launcher/entry.cjs).\n" +
+		"require('../launcher/entry.cjs').run('" + action + "');\n")
 }
 
-// EnvName is the variable an action.yml passes an input through: INPUT_ + the name upper-cased, with
-// spaces and hyphens as underscores. The runner's own name for JavaScript actions keeps the hyphen
-// (INPUT_TAG-SUFFIX), but dash, the /bin/sh of Debian and Ubuntu runners, drops such variables from the
-// environment of what it runs; an identifier survives every shell. The binary reads both.
+// EnvName is an input's variable as an identifier: INPUT_ + the name upper-cased, with spaces and hyphens as
+// underscores. The runner's own name keeps the hyphen (INPUT_TAG-SUFFIX), but dash, the /bin/sh of Debian and
+// Ubuntu runners, drops such variables from the environment of what it runs, so launcher/entry.cjs adds this
+// alias; an identifier survives every shell. The binary reads both.
 func EnvName(input string) string {
 	return "INPUT_" + strings.ToUpper(strings.NewReplacer(" ", "_", "-", "_").Replace(input))
 }
@@ -78,16 +81,12 @@ type actionFile struct {
 	} `yaml:"outputs"`
 	Runs struct {
 		Using string `yaml:"using"`
-		Steps []struct {
-			Run string            `yaml:"run"`
-			Env map[string]string `yaml:"env"`
-		} `yaml:"steps"`
+		Main  string `yaml:"main"`
 	} `yaml:"runs"`
 }
 
 // CheckActionYML lists every way an action.yml disagrees with the spec: inputs and outputs missing or extra,
-// defaults, required-ness and descriptions that differ, an input not passed through env:, a step that does
-// not run the launcher for this action.
+// defaults, required-ness and descriptions that differ, a runs: that does not start the launcher.
 func CheckActionYML(spec *Spec, content []byte) []string {
 	var f actionFile
 	if err := yaml.Unmarshal(content, &f); err != nil {
@@ -95,13 +94,8 @@ func CheckActionYML(spec *Spec, content []byte) []string {
 	}
 	var diffs []string
 	add := func(format string, args ...any) { diffs = append(diffs, fmt.Sprintf(format, args...)) }
-	if f.Runs.Using != "composite" || len(f.Runs.Steps) != 1 {
-		add("runs: want a composite action with one step, got using %q with %d steps", f.Runs.Using, len(f.Runs.Steps))
-		return diffs
-	}
-	step := f.Runs.Steps[0]
-	if step.Run != launchCommand(spec.Name) {
-		add("runs: the step does not run the launcher for %q: %q", spec.Name, step.Run)
+	if f.Runs.Using != Runtime || f.Runs.Main != MainFile {
+		add("runs: want using %s with main %s, got using %q with main %q", Runtime, MainFile, f.Runs.Using, f.Runs.Main)
 	}
 	seen := map[string]bool{}
 	for _, in := range spec.Inputs {
@@ -123,9 +117,6 @@ func CheckActionYML(spec *Spec, content []byte) []string {
 		}
 		if got.Description != in.Description {
 			add("input %q: description differs between action.yml and Go", in.Name)
-		}
-		if want := "${{ inputs." + in.Name + " }}"; step.Env[EnvName(in.Name)] != want {
-			add("input %q: env %s is %q, want %q", in.Name, EnvName(in.Name), step.Env[EnvName(in.Name)], want)
 		}
 	}
 	for name := range f.Inputs {
