@@ -319,6 +319,8 @@ main() {
 		apt_install "${packages[@]}"
 		# the scan tests install npm packages from the npm registry
 		[ "$profile" = test ] && { command -v npm >/dev/null || apt_install npm; }
+		# the actions are node24 actions: internal/ghrunner and act run their entry with node
+		[ "$profile" = test ] && { command -v node >/dev/null || apt_install nodejs; }
 		build_tools
 		[ "$profile" = test ] && test_tools
 		up_docker
