@@ -17,7 +17,7 @@ test:
 	if [ -s "$$notrun" ]; then echo "corpus tests NOT RUN (set SCRIBE_CORPUS to the corpus folder; default ../shared): $$(sort -u "$$notrun" | tr '\n' ' ')"; fi; rm -f "$$notrun"; \
 	[ "$$rc" -eq 0 ] || exit "$$rc"; \
 	echo "== make demo (the whole pipeline on examples/)"; $(MAKE) --no-print-directory build >/dev/null; go run ./examples/demo >/tmp/scribe-demo.log 2>&1 || { cat /tmp/scribe-demo.log; exit 1; }; tail -20 /tmp/scribe-demo.log; \
-	echo "== shellcheck"; shellcheck launcher/launch.sh scripts/dev-env.sh .ci/run; \
+	echo "== shellcheck"; shellcheck launcher/launch.sh release/build.sh scripts/dev-env.sh .ci/run; \
 	echo "== actionlint"; actionlint -color=false && echo "actionlint: .github/workflows clean"
 
 build:

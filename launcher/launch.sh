@@ -1,21 +1,26 @@
 #!/bin/sh
-# launch.sh runs the scribe-actions binary that belongs to this action's ref, got the fastest safe way:
-#   1. the tool cache, when an earlier step (or an earlier job on this runner) already has it;
-#   2. the release asset scribe-actions_<os>_<arch> for the ref, verified against the release's SHA-256
-#      checksums file (a mismatch is a hard failure and leaves nothing behind);
+# launch.sh runs the scribe-actions binary that belongs to this action's tree, got the fastest safe way:
+#   1. the tool cache, when an earlier step (or an earlier job on this runner) already has it, checked again
+#      by SHA-256 before every run;
+#   2. the release asset scribe-actions_<os>_<arch> named by the tree's launcher/checksums.txt (every release
+#      tag's tree carries one; main never does), which must match the SHA-256 written there;
 #   3. a build from the action's own source with the runner's Go.
 #
-# Usage: launch.sh <action> [flags...]   run the binary (every action.yml does this)
+# Usage: launch.sh <action> [flags...]   run the binary (every action does this)
 #        launch.sh --install             only install it; print path=<binary> to GITHUB_OUTPUT (or stdout)
 #
 # Environment: SCRIBE_ACTION_REF and SCRIBE_ACTION_REPOSITORY (github.action_ref and action_repository),
 # RUNNER_TOOL_CACHE, SCRIBE_RELEASE_URL (release download base, default $GITHUB_SERVER_URL/<repo>/releases/download).
 set -eu
+# Every step of every job starts here, so the path to a tool-cache hit forks as little as it can: a fork costs
+# 3-10 ms on a small runner. Measured on 2 cores: the shell's own part of a hit 10 ms, the SHA-256 35 ms, the
+# binary's start 45 ms (BenchmarkLauncher).
 
 say() { printf 'scribe-actions launcher: %s\n' "$*" >&2; }
 debug() { if [ "${GITHUB_ACTIONS:-}" = true ]; then printf '::debug::scribe-actions launcher: %s\n' "$*"; fi; }
 
-root=$(CDPATH='' cd -- "$(dirname -- "$0")/.." && pwd)
+case $0 in */*) here=${0%/*} ;; *) here=. ;; esac
+root=$(CDPATH='' cd -- "$here/.." && pwd)
 ref=${SCRIBE_ACTION_REF:-}
 repo=${SCRIBE_ACTION_REPOSITORY:-}
 # A runner checks an action out into .../_actions/<owner>/<repo>/<ref>/: the fallback when the expressions
@@ -30,24 +35,30 @@ case $root in
 	;;
 esac
 [ -n "$ref" ] || ref=dev
+# A full commit SHA names one source; any other ref (a branch, v1, even v1.2.3) may move.
+sha_pin=false
+if [ ${#ref} -eq 40 ] && [ "${ref#*[!0-9a-f]}" = "$ref" ]; then sha_pin=true; fi
 
-case $(uname -s) in
+system=$(uname -sm)
+case ${system% *} in
 Linux) os=linux ;;
 Darwin) os=darwin ;;
 MINGW* | MSYS* | CYGWIN* | Windows_NT) os=windows ;;
-*) say "unsupported OS $(uname -s)"; exit 1 ;;
+*) say "unsupported OS ${system% *}"; exit 1 ;;
 esac
-case $(uname -m) in
+case ${system##* } in
 x86_64 | amd64) arch=amd64 ;;
 aarch64 | arm64) arch=arm64 ;;
-*) say "unsupported architecture $(uname -m)"; exit 1 ;;
+*) say "unsupported architecture ${system##* }"; exit 1 ;;
 esac
 exe=''
 [ "$os" = windows ] && exe=.exe
+asset=scribe-actions_${os}_$arch$exe
 
-# sha256 FILE prints the file's SHA-256, with the fastest tool there: OpenSSL uses the CPU's SHA instructions
-# (41 ms for the 26 MB binary here, sha256sum 72 ms), and every cache hit pays it.
-# Without FILE it hashes standard input. No tool, no hash: the launcher stops rather than compare "" to "".
+# sha256 FILE sets h to the file's SHA-256, with the fastest tool there: OpenSSL uses the CPU's SHA
+# instructions (35 ms for the 26 MB binary, half of it OpenSSL's own start; sha256sum 80 ms), and every cache
+# hit pays it. Without FILE it hashes standard input. No tool, no hash: the launcher stops rather than compare
+# "" to "".
 sha256() {
 	if command -v openssl >/dev/null 2>&1; then
 		h=$(openssl dgst -sha256 -r "$@")
@@ -58,26 +69,60 @@ sha256() {
 	fi
 	h=${h%% *}
 	[ ${#h} -eq 64 ] || { say "cannot compute a SHA-256 (no openssl, sha256sum or shasum)"; exit 1; }
-	printf '%s\n' "$h"
 }
 
-# Only a full release tag (v1.2.3, v1.2.3-rc.1) or a full commit SHA names one immutable source. Anything else
-# may move: a major or minor tag (v1, v1.2), a branch, a working tree; its binary is keyed by the SHA-256 of
-# the source it was built from as well, so a moved v1 gets a new binary, never the one a runner kept from
-# before. The repository is part of the key: a fork's v1.2.3 is not upstream's.
-immutable=false
-if printf '%s' "$ref" | grep -Eq '^(v[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?|[0-9a-f]{40})$'; then immutable=true; fi
-key=$ref
-if [ "$immutable" = false ]; then
-	src=$(cd "$root" && find go.mod go.sum cmd internal build scan sign cleanup templates launcher -type f \
-		! -path '*/testdata/*' ! -name '*_test.go' 2>/dev/null | LC_ALL=C sort | xargs cat | sha256)
-	key=$ref-$(printf '%s' "$src" | cut -c1-16)
+# The tree's checksums bind the binary to the commit the workflow pinned: release/build.sh writes them, the
+# release workflow commits them on the commit it tags (v1.2.3, then v1.2 and v1 moved there). For any ref
+# (v1.2.3, v1, v1.2 or that commit's SHA) they name the release and the asset's SHA-256, so a moved v1 (a tree
+# with other checksums) gets another binary, and a release asset replaced after the fact never runs.
+# A tree without them gets no download at all, not even for a tag: the release's own checksums file would be
+# the only witness, and it sits beside the asset it vouches for, where whoever can replace one can replace the
+# other. Such a tree (a branch, a commit between releases, a release made before checksums were committed)
+# builds from its own source instead.
+sums=$root/launcher/checksums.txt
+version='' want=''
+if [ -f "$sums" ]; then
+	while read -r first second || [ -n "$first" ]; do
+		second=${second%[!0-9A-Za-z._-]} # the CR of a line a Windows checkout ended with CRLF
+		if [ "$first" = version ]; then version=$second; fi
+		if [ "${second#\*}" = "$asset" ]; then want=$first; fi
+		first=''
+	done <"$sums"
+	bad=false
+	case $version in
+	*[!0-9A-Za-z.-]*) bad=true ;; # it goes into a URL and a path: letters, digits, dots and hyphens only
+	v[0-9]*.[0-9]*.[0-9]*) ;;
+	*) bad=true ;;
+	esac
+	case $want in *[!0-9a-f]*) bad=true ;; esac
+	[ -z "$want" ] || [ ${#want} -eq 64 ] || bad=true
+	if [ "$bad" = true ]; then
+		say "$sums is not a release's checksums file (want a first line 'version v1.2.3', then '<sha256>  <asset>' lines); refusing to guess"
+		exit 1
+	fi
 fi
-[ -z "$repo" ] || key=$repo@$key
-key=$(printf '%s' "$key" | tr -c 'A-Za-z0-9._@-' '-')
 
-cache=${RUNNER_TOOL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}}/scribe-actions/$key/$arch
-bin=$cache/scribe-actions$exe
+# at KEY puts the binary's place in the tool cache under KEY, made safe for a path. The repository is part of
+# it: a fork's build is not upstream's.
+at() {
+	key=$1
+	[ -z "$repo" ] || key=${repo%%/*}-${repo#*/}@$key
+	case $key in *[!A-Za-z0-9._@-]*) key=$(printf '%s' "$key" | tr -c 'A-Za-z0-9._@-' '-') ;; esac
+	cache=${RUNNER_TOOL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}}/scribe-actions/$key/$arch
+	bin=$cache/scribe-actions$exe
+}
+
+# source_key is the key of a binary built from this tree: the SHA pinned, else the ref and the SHA-256 of the
+# source it builds from, so a moved ref never runs the binary a runner kept from before.
+source_key() {
+	if [ "$sha_pin" = true ]; then
+		echo "$ref-source"
+		return
+	fi
+	src=$(cd "$root" && find go.mod go.sum cmd internal build scan sign cleanup templates launcher -type f \
+		! -path '*/testdata/*' ! -name '*_test.go' 2>/dev/null | LC_ALL=C sort | xargs cat | { sha256 && echo "$h"; })
+	printf '%s-source.%.16s\n' "$ref" "$src"
+}
 
 # fetch URL FILE: 0 when got; 1 when the server says it is not there (404); anything else (no answer, TLS,
 # another status, a redirect to plain http) retried by curl, then a failure that stops the launcher: a
@@ -104,38 +149,19 @@ fetch() {
 	exit 1
 }
 
-# download puts the verified release binary at $1. It returns 1 when this ref has no release to download
-# and exits when a downloaded binary does not match its checksum.
+# download puts the release asset the tree names at $1, verified against the tree's SHA-256. It returns 1 when
+# there is no release to download (a fork, or the moment between the tag and the release), and exits when the
+# asset does not match.
 download() {
-	version=''
-	case $ref in
-	v[0-9]*) [ "$immutable" = true ] && version=$ref ;;
-	*) [ "$immutable" = true ] && [ -f "$root/VERSION" ] && version=$(cat "$root/VERSION") ;;
-	esac
-	if [ -z "$version" ]; then
-		say "$ref is neither a release tag (v1.2.3) nor a commit SHA, so it may move: building from this checkout's source; pin a release or its commit SHA to download a verified binary"
-		return 1
-	fi
 	if [ -z "$repo" ] && [ -z "${SCRIBE_RELEASE_URL:-}" ]; then
 		say "no action repository (SCRIBE_ACTION_REPOSITORY) to download release $version from: building from source"
 		return 1
 	fi
-	base=${SCRIBE_RELEASE_URL:-${GITHUB_SERVER_URL:-https://github.com}/$repo/releases/download}/$version
-	asset=scribe-actions_${os}_$arch$exe
-	fetch "$base/scribe-actions_checksums.txt" "$1.sums" || { say "no release $version at $base (404): building from source"; return 1; }
-	# A SHA pin uses the release only when the release was built from that very commit.
-	if [ "$ref" != "$version" ]; then
-		if ! fetch "$base/scribe-actions_commit.txt" "$1.commit" || [ "$(cat "$1.commit")" != "$ref" ]; then
-			say "release $version was not built from $ref: building from source"
-			return 1
-		fi
-	fi
-	want=$(awk -v a="$asset" '$2 == a || $2 == "*" a { print $1 }' "$1.sums")
-	[ -n "$want" ] || { say "release $version has no $asset: building from source"; return 1; }
-	fetch "$base/$asset" "$1" || { say "release $version lists $asset but it is not there (404)"; exit 1; }
-	got=$(sha256 "$1")
-	if [ "$got" != "$want" ]; then
-		say "checksum mismatch for $asset of $version: got $got, the release says $want; refusing to run it"
+	base=${SCRIBE_RELEASE_URL:-${GITHUB_SERVER_URL:-https://github.com}/$repo/releases/download}
+	fetch "$base/$version/$asset" "$1" || { say "no release $version at $base (404): building from source"; return 1; }
+	sha256 "$1"
+	if [ "$h" != "$want" ]; then
+		say "checksum mismatch for $asset of $version: got $h, this action's launcher/checksums.txt says $want; refusing to run it"
 		exit 1
 	fi
 	debug "downloaded and verified $asset of $version"
@@ -150,28 +176,58 @@ build() {
 	(cd "$root" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=$ref" -o "$1" ./cmd/scribe-actions)
 }
 
-# A tool cache hit runs only after its SHA-256 matches the one recorded when it was installed, which catches a
-# binary corrupted or replaced in a tool cache that self-hosted runners share between jobs. It does not stop
-# someone who can rewrite both files: binding to checksums in the action's own tree would. A binary without a
-# record is installed again.
-if [ -x "$bin" ] && [ -f "$bin.sha256" ]; then
-	if [ "$(sha256 "$bin")" != "$(cat "$bin.sha256")" ]; then
-		say "the tool cache's $bin does not match the SHA-256 recorded when it was installed; refusing to run it (delete $cache to install it again)"
+# install GET fills $cache with the binary GET (download or build) makes, and its SHA-256 when no tree checksum
+# vouches for it. It works in a directory beside $cache and renames it into place: one rename(2), so a step
+# sees no $cache or a whole one. Two jobs that race both finish; the loser's rename lands inside the winner's
+# directory, and it drops that and runs the winner's binary, which the check below then verifies.
+install() {
+	if ! mkdir -p "${cache%/*}" || ! stage=$(mktemp -d "$cache.XXXXXX"); then
+		say "cannot write to the tool cache at $cache"
 		exit 1
 	fi
-	debug "tool cache hit: $bin (SHA-256 checked)"
-else
-	mkdir -p "$cache"
-	tmp=$cache/.tmp.$$
-	trap 'rm -f "$tmp" "$tmp.sums" "$tmp.commit" "$tmp.sha256" "$tmp.err" "$tmp.sums.err" "$tmp.commit.err"' EXIT INT TERM
-	download "$tmp" || build "$tmp"
-	chmod 755 "$tmp"
-	sha256 "$tmp" >"$tmp.sha256"
-	mv -f "$tmp.sha256" "$bin.sha256"
-	mv -f "$tmp" "$bin" # atomic: a concurrent step sees no binary or a whole one
-	rm -f "$tmp.sums" "$tmp.commit"
+	trap 'rm -rf "$stage"; rmdir "${cache%/*}" 2>/dev/null || :' EXIT
+	trap 'exit 1' INT TERM
+	"$1" "$stage/scribe-actions$exe" || { rm -rf "$stage"; trap - EXIT INT TERM; return 1; }
+	chmod 755 "$stage/scribe-actions$exe"
+	[ -n "$want" ] || { sha256 "$stage/scribe-actions$exe" && echo "$h" >"$stage/scribe-actions$exe.sha256"; }
+	mv "$stage" "$cache"
+	rm -rf "${cache:?}/${stage##*/}"
 	trap - EXIT INT TERM
+}
+
+why=''
+if [ -n "$want" ]; then
+	at "$version-sha256.${want%"${want#????????????????}"}" # its first 16 characters, without a fork
+	[ -d "$cache" ] || install download || want='' # download said why
+elif [ -n "$version" ]; then
+	why="release $version has no $asset: building from source"
+else
+	why="$ref has no launcher/checksums.txt (release tags do), so no release binary is bound to it: building from this checkout's source"
+	[ "$sha_pin" = true ] || why="$why, keyed by its SHA-256 as $ref may move"
+	why="$why; pin a release (v1.2.3, v1) or its commit SHA to download a verified binary"
 fi
+if [ -z "$want" ]; then
+	at "$(source_key)"
+	[ -d "$cache" ] || { [ -z "$why" ] || say "$why"; install build; }
+fi
+
+# Every run checks the binary's SHA-256 first: against the tree's checksums for a release (so rewriting the
+# binary and anything beside it in a tool cache that self-hosted runners share does not pass), else against
+# the one recorded when it was built here (which catches corruption, not someone who rewrites both).
+if [ -n "$want" ]; then
+	said="this action's launcher/checksums.txt ($version)"
+else
+	said="the record made when it was built ($bin.sha256)"
+	want=''
+	[ ! -f "$bin.sha256" ] || read -r want <"$bin.sha256" || :
+fi
+h='(no file)'
+[ ! -f "$bin" ] || sha256 "$bin"
+if [ "$h" != "$want" ]; then
+	say "the tool cache's $bin has SHA-256 $h, but $said says ${want:-nothing}; refusing to run it (delete $cache to install it again)"
+	exit 1
+fi
+debug "running $bin (SHA-256 checked)"
 
 if [ "${1:-}" = --install ]; then
 	if [ -n "${GITHUB_OUTPUT:-}" ]; then
