@@ -25,6 +25,9 @@ func runMerge(ctx context.Context, s *actionio.Step, in *Inputs, gctx Context) e
 	if err != nil {
 		return err
 	}
+	for _, w := range meta.Warnings {
+		s.Warningf("%s", w)
+	}
 	if len(meta.Tags) == 0 {
 		return fmt.Errorf("the tag rules give no tag for this event: the merged index would be unreachable")
 	}

@@ -25,11 +25,14 @@ type Context struct {
 	License       string
 }
 
-// Meta is the result: tags (image:tag), the version, and OCI labels.
+// Meta is the result: tags (image:tag), the version, OCI labels, and warnings.
 type Meta struct {
 	Version string
 	Tags    []string // full references, image:tag
 	Labels  map[string]string
+	// Warnings say why a rule that applied gave no tag (a tag that is no version, a match= that does not
+	// match), as metadata-action's warnings do: a missing tag must be explained, not silent.
+	Warnings []string
 }
 
 // rule is one line of the tags input, in docker/metadata-action's language.
@@ -38,6 +41,7 @@ type rule struct {
 	attrs    map[string]string
 	enable   bool
 	priority int
+	match    *regexp.Regexp // pep440's match=, checked once here rather than on every event
 }
 
 var defaultPriority = map[string]int{"schedule": 1000, "semver": 900, "pep440": 900, "match": 800, "edge": 700, "ref": 600, "raw": 200, "sha": 100}
@@ -81,7 +85,25 @@ func parseRule(line string) (rule, error) {
 	if (r.typ == "semver" || r.typ == "pep440" || r.typ == "match") && r.attrs["pattern"] == "" {
 		return r, fmt.Errorf("type=%s needs a pattern", r.typ)
 	}
-	return r, nil
+	return r, parseMatch(&r)
+}
+
+// parseMatch compiles type=pep440's match=. metadata-action takes the match's group 1 as the version (and
+// fails on a match without one), so a regular expression without a group is refused here, before any event.
+func parseMatch(r *rule) error {
+	m := r.attrs["match"]
+	if r.typ != "pep440" || m == "" {
+		return nil
+	}
+	re, err := regexp.Compile(m)
+	if err != nil {
+		return fmt.Errorf("match: %w", err)
+	}
+	if re.NumSubexp() == 0 {
+		return fmt.Errorf("match %q has no group: its group 1 is the version", m)
+	}
+	r.match = re
+	return nil
 }
 
 // CheckTagRule validates one line of the tags input.
@@ -183,7 +205,7 @@ func ComputeMeta(ctx Context, images, rules, flavorLines []string, tagSuffix str
 	if err != nil {
 		return nil, fmt.Errorf("flavor: %w", err)
 	}
-	cands, err := newEvent(ctx).candidates(rules)
+	cands, warnings, err := newEvent(ctx).candidates(rules)
 	if err != nil {
 		return nil, err
 	}
@@ -195,7 +217,7 @@ func ComputeMeta(ctx Context, images, rules, flavorLines []string, tagSuffix str
 		cands = append(cands, candidate{value: v, priority: defaultPriority["raw"]})
 	}
 	tags := fl.apply(cands)
-	meta := &Meta{}
+	meta := &Meta{Warnings: warnings}
 	if len(tags) > 0 {
 		meta.Version = tags[0]
 	}
@@ -238,27 +260,29 @@ func (e *event) expand(s string) string {
 	return expandDate(r.Replace(s), e.Time)
 }
 
-// tagOf is what one rule gives for an event: a value ("" for none), whether it may bring latest=auto, and the
-// prefix it has when the rule names none.
+// tagOf is what one rule gives for an event: a value ("" for none), whether it may bring latest=auto, the
+// prefix it has when the rule names none, and warnings on why it gave less than it might have.
 type tagOf struct {
 	value         string
 	latestOK      bool
 	defaultPrefix string
+	warnings      []string
 }
 
 // ruleTypes computes each type of rule; parseRule has checked the attributes each needs.
 var ruleTypes = map[string]func(*event, rule) (tagOf, error){
-	"schedule": scheduleTag, "semver": semverTag, "pep440": semverTag, "match": matchTag, "edge": edgeTag,
+	"schedule": scheduleTag, "semver": semverTag, "pep440": pep440Tag, "match": matchTag, "edge": edgeTag,
 	"ref": refTag, "sha": shaTag, "raw": rawTag,
 }
 
-// candidates applies each enabled rule, in order.
-func (e *event) candidates(rules []string) ([]candidate, error) {
+// candidates applies each enabled rule, in order; the warnings name the rule they are about.
+func (e *event) candidates(rules []string) ([]candidate, []string, error) {
 	var cands []candidate
+	var warnings []string
 	for _, line := range rules {
 		r, err := parseRule(line)
 		if err != nil {
-			return nil, fmt.Errorf("tag rule %q: %w", line, err)
+			return nil, nil, fmt.Errorf("tag rule %q: %w", line, err)
 		}
 		if en, ok := r.attrs["enable"]; ok {
 			r.enable = e.expand(en) == "true"
@@ -268,7 +292,10 @@ func (e *event) candidates(rules []string) ([]candidate, error) {
 		}
 		t, err := ruleTypes[r.typ](e, r)
 		if err != nil {
-			return nil, fmt.Errorf("tag rule %q: %w", line, err)
+			return nil, nil, fmt.Errorf("tag rule %q: %w", line, err)
+		}
+		for _, w := range t.warnings {
+			warnings = append(warnings, fmt.Sprintf("tag rule %q: %s", line, w))
 		}
 		if t.value == "" {
 			continue
@@ -280,7 +307,7 @@ func (e *event) candidates(rules []string) ([]candidate, error) {
 		cands = append(cands, candidate{value: e.expand(prefix) + t.value + e.expand(r.attrs["suffix"]), priority: r.priority,
 			latestOK: t.latestOK})
 	}
-	return cands, nil
+	return cands, warnings, nil
 }
 
 // scheduleTag: type=schedule gives its pattern (nightly by default) on a scheduled run.
@@ -308,13 +335,16 @@ func (e *event) ruleValue(r rule) (string, bool) {
 	return e.expand(v), true
 }
 
-// semverTag: type=semver (and pep440) fills the pattern from a version; a prerelease gets only its full
-// version, and brings no latest.
+// semverTag: type=semver fills the pattern from a version; a prerelease gets only its full version, and
+// brings no latest.
 func semverTag(e *event, r rule) (tagOf, error) {
 	value, ok := e.ruleValue(r)
-	m := semverRe.FindStringSubmatch(value)
-	if !ok || m == nil {
+	if !ok {
 		return tagOf{}, nil
+	}
+	m := semverRe.FindStringSubmatch(value)
+	if m == nil {
+		return tagOf{warnings: []string{fmt.Sprintf("%q is not a valid semver (https://semver.org/)", value)}}, nil
 	}
 	pattern := r.attrs["pattern"]
 	pre := m[4] != ""
@@ -327,6 +357,56 @@ func semverTag(e *event, r rule) (tagOf, error) {
 	}
 	out := strings.NewReplacer("{{raw}}", value, "{{version}}", version, "{{major}}", m[1], "{{minor}}", m[2], "{{patch}}", m[3]).Replace(pattern)
 	return tagOf{value: out, latestOK: !pre}, nil
+}
+
+// pep440Tag: type=pep440 fills the pattern from a PEP 440 version, as metadata-action's procPep440 does: a
+// pre-, post- or dev release gets only its normalised version (or the value itself for pattern={{raw}}) and
+// brings no latest; a value that is not PEP 440 gives no tag and a warning.
+func pep440Tag(e *event, r rule) (tagOf, error) {
+	value, ok := e.ruleValue(r)
+	if !ok {
+		return tagOf{}, nil
+	}
+	value, warnings, err := matchVersion(r, value)
+	if err != nil {
+		return tagOf{}, err
+	}
+	v, ok := parsePEP440(value)
+	if !ok {
+		w := fmt.Sprintf("%q does not conform to PEP 440 (https://peps.python.org/pep-0440/)", value)
+		return tagOf{warnings: append(warnings, w)}, nil
+	}
+	version := v.metadataActionString()
+	if !v.isFinal() {
+		if rawStatement.MatchString(r.attrs["pattern"]) {
+			return tagOf{value: value, warnings: warnings}, nil
+		}
+		return tagOf{value: version, warnings: warnings}, nil
+	}
+	out := strings.NewReplacer("{{raw}}", value, "{{version}}", version,
+		"{{major}}", v.segment(0), "{{minor}}", v.segment(1), "{{patch}}", v.segment(2)).Replace(r.attrs["pattern"])
+	return tagOf{value: out, latestOK: true, warnings: warnings}, nil
+}
+
+// rawStatement is a pattern that is {{raw}} and nothing else, the one pattern a pep440 prerelease keeps:
+// metadata-action's isRawStatement asks handlebars for a single mustache statement named raw.
+var rawStatement = regexp.MustCompile(`^\{\{\s*raw\s*\}\}$`)
+
+// matchVersion takes match='s group 1 of the value, then makes "/" a "-", in metadata-action's order. A match
+// that does not match leaves the value as it was, with a warning, as metadata-action does.
+func matchVersion(r rule, value string) (string, []string, error) {
+	var warnings []string
+	if r.match != nil {
+		switch m := r.match.FindStringSubmatchIndex(value); {
+		case m == nil:
+			warnings = append(warnings, fmt.Sprintf("match %q does not match %q", r.attrs["match"], value))
+		case m[2] < 0:
+			return "", nil, fmt.Errorf("match %q matches %q, but its group 1 takes no part", r.attrs["match"], value)
+		default:
+			value = value[m[2]:m[3]]
+		}
+	}
+	return strings.ReplaceAll(value, "/", "-"), warnings, nil
 }
 
 // matchTag: type=match gives a regular expression's group of the value.

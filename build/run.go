@@ -37,6 +37,9 @@ func Run(ctx context.Context, s *actionio.Step, in *Inputs) error {
 	if err != nil {
 		return err
 	}
+	for _, w := range meta.Warnings {
+		s.Warningf("%s", w)
+	}
 	budgets, err := readBudgets(in)
 	if err != nil {
 		return err
