@@ -13,7 +13,7 @@ test:
 	if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted"; exit 1; fi; \
 	echo "== go vet"; go vet ./...; \
 	echo "== go test (SCRIBE_E2E=1)"; notrun=$$(mktemp); \
-	rc=0; SCRIBE_E2E=1 SCRIBE_CORPUS_NOT_RUN=$$notrun go test -count=1 ./... || rc=$$?; \
+	rc=0; SCRIBE_E2E=1 SCRIBE_CORPUS_NOT_RUN=$$notrun go test -count=1 -timeout 40m ./... || rc=$$?; \
 	if [ -s "$$notrun" ]; then echo "corpus tests NOT RUN (set SCRIBE_CORPUS to the corpus folder; default ../shared): $$(sort -u "$$notrun" | tr '\n' ' ')"; fi; rm -f "$$notrun"; \
 	[ "$$rc" -eq 0 ] || exit "$$rc"; \
 	echo "== make demo (the whole pipeline on examples/)"; $(MAKE) --no-print-directory build >/dev/null; go run ./examples/demo >/tmp/scribe-demo.log 2>&1 || { cat /tmp/scribe-demo.log; exit 1; }; tail -20 /tmp/scribe-demo.log; \

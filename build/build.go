@@ -33,6 +33,7 @@ type Inputs struct {
 	Outputs      []string
 	PushByDigest bool
 	Merge        []string
+	Promote      string
 	MaxSize      int64
 	MaxWaste     int64
 	SmokeTest    bool
@@ -72,8 +73,9 @@ func Spec(in *Inputs) *actionio.Spec {
 	s.String(&in.Provenance, "provenance", "mode=min", "Provenance attestation, as buildx --provenance (false to disable; mode=max exposes build args).")
 	s.Bool(&in.SBOM, "sbom", false, "Attach a BuildKit SBOM attestation.")
 	s.List(&in.Outputs, "outputs", "", "Output destinations, as buildx --output (type=oci,dest=image.tar for a tarball).").LinesOnly()
-	s.Bool(&in.PushByDigest, "push-by-digest", false, "Push a single-platform image without tags and output its digest, for a later merge.")
-	s.List(&in.Merge, "merge", "", "Digests of single-platform images to merge into one multi-arch index with the computed tags.")
+	s.Bool(&in.PushByDigest, "push-by-digest", false, "Push the image without tags and output its digest: for a later merge, or a promote after the scan and signature.")
+	s.List(&in.Merge, "merge", "", "Digests of single-platform images to merge into one multi-arch index with the computed tags (none with push-by-digest).")
+	s.String(&in.Promote, "promote", "", "An image by digest that passed the gate (name@sha256:...): write the computed tags onto it; nothing is built.")
 	s.Bytes(&in.MaxSize, "max-size", "", "Fail when any platform's image is larger than this (e.g. 500MB).")
 	s.Bytes(&in.MaxWaste, "max-waste", "", "Fail when layer waste (bytes the final filesystem does not need) exceeds this.")
 	s.Bool(&in.SmokeTest, "smoke-test", false, "Run the built image and wait for its HEALTHCHECK or smoke-url.")

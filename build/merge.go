@@ -19,7 +19,8 @@ import (
 )
 
 // runMerge makes one multi-arch index from single-platform images pushed by digest (one per native runner)
-// and gives it the computed tags: what buildx imagetools create does, without docker.
+// and gives it the computed tags, or (push-by-digest) pushes it by digest only: what buildx imagetools create
+// does, without docker.
 func runMerge(ctx context.Context, s *actionio.Step, in *Inputs, gctx Context) error {
 	meta, err := ComputeMeta(gctx, in.Images, in.Tags, in.Flavor, in.TagSuffix, in.Labels)
 	if err != nil {
@@ -28,7 +29,7 @@ func runMerge(ctx context.Context, s *actionio.Step, in *Inputs, gctx Context) e
 	for _, w := range meta.Warnings {
 		s.Warningf("%s", w)
 	}
-	if len(meta.Tags) == 0 {
+	if len(meta.Tags) == 0 && !in.PushByDigest {
 		return fmt.Errorf("the tag rules give no tag for this event: the merged index would be unreachable")
 	}
 	repo := registry.Repository(in.Images[0])
@@ -60,8 +61,19 @@ func runMerge(ctx context.Context, s *actionio.Step, in *Inputs, gctx Context) e
 		return err
 	}
 	started := time.Now()
+	tags := meta.Tags
+	if in.PushByDigest { // gated: the index goes up by digest only; a promote tags it after the scan and signature
+		tags = nil
+		ref, err := registry.Digest(repo + "@" + digest.String())
+		if err != nil {
+			return err
+		}
+		if err := remote.WriteIndex(ref, idx, registry.Options(ctx)...); err != nil {
+			return fmt.Errorf("merge: pushing %s: %w", ref, err)
+		}
+	}
 	pushed := map[string]bool{}
-	for _, t := range meta.Tags {
+	for _, t := range tags {
 		tag, err := name.NewTag(t)
 		if err != nil {
 			return err

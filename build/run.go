@@ -30,7 +30,10 @@ func Run(ctx context.Context, s *actionio.Step, in *Inputs) error {
 	if err != nil {
 		return err
 	}
-	if len(in.Merge) > 0 {
+	switch {
+	case in.Promote != "":
+		return runPromote(ctx, s, in, gctx)
+	case len(in.Merge) > 0:
 		return runMerge(ctx, s, in, gctx)
 	}
 	meta, err := ComputeMeta(gctx, in.Images, in.Tags, in.Flavor, in.TagSuffix, in.Labels)
@@ -107,10 +110,12 @@ func (in *Inputs) check() error {
 	switch {
 	case len(in.Merge) > 0 && len(in.Images) == 0:
 		return errors.New(`input "merge" needs input "images" (where the platform images are and the index goes)`)
+	case in.Promote != "" && (len(in.Images) == 0 || len(in.Merge) > 0 || in.Push || in.PushByDigest):
+		return errors.New(`input "promote" tags an image that is already pushed: it needs input "images" (where the tags go) and excludes "merge", "push" and "push-by-digest"`)
 	case (in.Push || in.PushByDigest) && len(in.Images) == 0:
 		return errors.New(`pushing needs input "images" (registry/owner/name)`)
-	case in.PushByDigest && (len(in.Platforms) != 1 || len(in.Images) != 1):
-		return errors.New(`input "push-by-digest" builds one platform for one image: give exactly one of each`)
+	case in.PushByDigest && len(in.Images) != 1:
+		return errors.New(`input "push-by-digest" pushes to one repository: give exactly one image`)
 	case in.Load && len(in.Platforms) > 1:
 		return errors.New(`input "load" loads one platform into the docker engine; with several platforms, push instead`)
 	case in.Load && (in.Push || in.PushByDigest):

@@ -11,7 +11,7 @@ import (
 type Result struct {
 	Report   *Report  // nil when the package could not be read
 	Summary  string   // markdown; empty when the package could not be read or the plan could not be applied
-	Warnings []string // tags not removed, versions only GitHub Support can delete
+	Warnings []string // releases deleted without exclude-tags, tags not removed, versions only GitHub Support can delete
 	Errs     []error  // fail the step once every package is done
 }
 
@@ -33,6 +33,9 @@ func CleanPackage(ctx context.Context, b Backend, rules Rules, dryRun, validate 
 	}
 	repo := b.Repository()
 	res := &Result{Report: &Report{Package: repo.String(), DryRun: dryRun, Plan: p}}
+	if w := releaseWarning(repo.String(), p, rules); w != "" {
+		res.Warnings = append(res.Warnings, w)
+	}
 	if !dryRun {
 		out, err := Apply(ctx, b, g, versions, p)
 		if err != nil {
@@ -40,7 +43,8 @@ func CleanPackage(ctx context.Context, b Backend, rules Rules, dryRun, validate 
 			return res, nil
 		}
 		res.Report.Outcome = out
-		res.Errs, res.Warnings = problems(repo.String(), out)
+		errs, warnings := problems(repo.String(), out)
+		res.Errs, res.Warnings = append(res.Errs, errs...), append(res.Warnings, warnings...)
 		if validate {
 			if err := Validate(ctx, b, g, p); err != nil {
 				res.Errs = append(res.Errs, fmt.Errorf("%s: %w", repo, err))

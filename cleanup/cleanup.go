@@ -6,25 +6,30 @@ import (
 	"github.com/infinite-scribe/scribe-actions/internal/actionio"
 )
 
-// Inputs are the cleanup action's inputs, named as dataaxiom/ghcr-cleanup-action names them.
+// Inputs are the cleanup action's inputs, named as dataaxiom/ghcr-cleanup-action names them. UntaggedOlderThan
+// is ours: dataaxiom's older-than narrows every rule, tagged too, so it cannot be a grace period for untagged
+// images alone.
 type Inputs struct {
-	Token          string
-	Owner          string
-	Packages       []string
-	Registry       string
-	KeepNTagged    int
-	KeepNUntagged  int
-	OlderThan      time.Duration
-	DeleteTags     []string
-	ExcludeTags    []string
-	UseRegex       bool
-	DeleteUntagged bool
-	DeleteOrphans  bool
-	DeleteGhosts   bool
-	DeletePartials bool
-	DryRun         bool
-	Validate       bool
-	PackagesAPI    string
+	Token         string
+	Owner         string
+	Packages      []string
+	Registry      string
+	KeepNTagged   int
+	KeepNUntagged int
+	OlderThan     time.Duration
+	// UntaggedOlderThan is a grace period for untagged images: a per-platform image pushed by digest is untagged
+	// until its run merges it into an index.
+	UntaggedOlderThan time.Duration
+	DeleteTags        []string
+	ExcludeTags       []string
+	UseRegex          bool
+	DeleteUntagged    bool
+	DeleteOrphans     bool
+	DeleteGhosts      bool
+	DeletePartials    bool
+	DryRun            bool
+	Validate          bool
+	PackagesAPI       string
 }
 
 // Spec declares the cleanup action's inputs and outputs, bound to in.
@@ -39,9 +44,11 @@ func Spec(in *Inputs) *actionio.Spec {
 	s.String(&in.Registry, "registry", "ghcr.io", "Registry host the packages are in.")
 	s.Enum(&in.PackagesAPI, "packages-api", "auto", []string{"auto", "github", "oci"},
 		"How versions are listed and deleted: the GitHub Packages API (github; auto for ghcr.io) or the registry's manifest DELETE (oci).")
-	s.Int(&in.KeepNTagged, "keep-n-tagged", -1, "Keep the newest N tagged images (-1: no limit).")
+	s.Int(&in.KeepNTagged, "keep-n-tagged", -1, "Keep the newest N tagged images; images exclude-tags protects are not counted (-1: no limit).")
 	s.Int(&in.KeepNUntagged, "keep-n-untagged", -1, "Keep the newest N untagged images (-1: no limit).")
 	s.Duration(&in.OlderThan, "older-than", "", "Only delete images older than this (e.g. 30d).")
+	s.Duration(&in.UntaggedOlderThan, "untagged-older-than", "",
+		"Only delete untagged images older than this, and leave younger ones out of keep-n-untagged: a grace period for images pushed by digest that their run has not yet listed in an index (e.g. 1d).")
 	s.List(&in.DeleteTags, "delete-tags", "", "Tags to delete (globs, or regular expressions with use-regex).")
 	s.List(&in.ExcludeTags, "exclude-tags", "", "Tags never to delete, nor anything they reach; exclusion always wins.")
 	s.Bool(&in.UseRegex, "use-regex", false, "Read delete-tags and exclude-tags as regular expressions.")

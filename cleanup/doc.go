@@ -21,6 +21,13 @@
 //     stopped halfway leaves no manifest pointing at a deleted one; what a failed index lists is not
 //     attempted.
 //
+// An untagged image is not always garbage: with native runners each platform's image is pushed by digest and
+// stays untagged until a later job of the same run lists it in an index. untagged-older-than gives such images a
+// grace period (older-than cannot: as in dataaxiom/ghcr-cleanup-action, whose inputs these are, it narrows every
+// rule, tagged images too). Exclusion, like older-than there, takes an image out of scope, so keep-n-tagged
+// counts only what exclude-tags leaves. And since keep-n-tagged alone deletes a release after N pushes to a
+// branch, a plan that deletes a semver-tagged image while exclude-tags is empty is a warning naming the tags.
+//
 // Dry run is the default: a first run shows what the rules would delete, and why, before anything is lost.
 // The plan (what goes and why, what stays and why) is the step summary and a JSON file, with the GHCR version
 // ids a restore within 30 days needs.

@@ -13,6 +13,7 @@ import (
 type Rules struct {
 	KeepNTagged, KeepNUntagged int // -1: no limit
 	OlderThan                  time.Duration
+	UntaggedOlderThan          time.Duration // a grace period for untagged images; 0: none
 	DeleteTags, ExcludeTags    []string
 	UseRegex                   bool
 	DeleteUntagged             bool
@@ -48,8 +49,8 @@ type Plan struct {
 // Rules are the retention rules the inputs give, as of now. A bad tag pattern fails here, naming the inputs,
 // before any registry is read.
 func (in *Inputs) Rules(now time.Time) (Rules, error) {
-	r := Rules{KeepNTagged: in.KeepNTagged, KeepNUntagged: in.KeepNUntagged, OlderThan: in.OlderThan, DeleteTags: in.DeleteTags,
-		ExcludeTags: in.ExcludeTags, UseRegex: in.UseRegex, DeleteUntagged: in.DeleteUntagged, DeleteOrphans: in.DeleteOrphans,
+	r := Rules{KeepNTagged: in.KeepNTagged, KeepNUntagged: in.KeepNUntagged, OlderThan: in.OlderThan,
+		UntaggedOlderThan: in.UntaggedOlderThan, DeleteTags: in.DeleteTags, ExcludeTags: in.ExcludeTags, UseRegex: in.UseRegex, DeleteUntagged: in.DeleteUntagged, DeleteOrphans: in.DeleteOrphans,
 		DeleteGhosts: in.DeleteGhosts, DeletePartials: in.DeletePartials, Now: now}
 	if _, err := compile(append(append([]string{}, r.DeleteTags...), r.ExcludeTags...), r.UseRegex); err != nil {
 		return Rules{}, fmt.Errorf(`inputs "delete-tags"/"exclude-tags": %w`, err)
@@ -109,13 +110,13 @@ func MakePlan(g *Graph, r Rules) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	deleteTop, untags := decideTopLevel(g, r, del, excl)
+	deleteTop, untags, graced := decideTopLevel(g, r, del, excl)
 	decideBrokenIndexes(g, r, excl, deleteTop)
 	keep, why := followDeletions(g, deleteTop)
 	if r.DeleteOrphans {
 		addOrphans(g, keep, why)
 	}
-	p := &Plan{Untag: untags, Delete: deletions(g, why), Keep: keeps(g, why, keep, excl)}
+	p := &Plan{Untag: untags, Delete: deletions(g, why), Keep: keeps(g, why, keep, excl, graced)}
 	sortForDeletion(g, p.Delete)
 	sort.Slice(p.Keep, func(i, j int) bool { return p.Keep[i].Digest < p.Keep[j].Digest })
 	return p, nil
@@ -124,11 +125,21 @@ func MakePlan(g *Graph, r Rules) (*Plan, error) {
 // old reports whether n is old enough for the rules to delete it: older-than is a filter on every rule.
 func (r Rules) old(n *Node) bool { return r.OlderThan == 0 || r.Now.Sub(n.Created) > r.OlderThan }
 
+// inGrace reports whether an untagged image is too young for the untagged rules: with native runners each
+// platform's image is pushed by digest, untagged, and only an index made by a later job of the same run lists
+// it. Deleting it in between breaks that run's merge.
+func (r Rules) inGrace(n *Node) bool {
+	return r.UntaggedOlderThan > 0 && r.Now.Sub(n.Created) <= r.UntaggedOlderThan
+}
+
 // decideTopLevel applies the retention rules to the top-level images, newest first, and says why each one it
-// deletes goes (by digest) and which tags it removes from images that keep others. An image with an excluded
-// tag is neither deleted nor counted. The keep-n counts run over tagged and untagged images separately.
-func decideTopLevel(g *Graph, r Rules, del, excl []matcher) (deleteTop map[string]string, untags []Untag) {
-	deleteTop = map[string]string{}
+// deletes goes (by digest), which tags it removes from images that keep others, and which untagged images the
+// grace period keeps. The keep-n counts run over tagged and untagged images separately. An image with an
+// excluded tag is neither deleted nor counted, as dataaxiom's exclude-tags takes it out of every rule's scope:
+// keep-n-tagged counts only what exclude-tags leaves. Likewise an untagged image in its grace period is out of
+// the untagged rules' scope, as older-than takes young images out in dataaxiom's action.
+func decideTopLevel(g *Graph, r Rules, del, excl []matcher) (deleteTop map[string]string, untags []Untag, graced map[string]bool) {
+	deleteTop, graced = map[string]string{}, map[string]bool{}
 	tagged, untagged := 0, 0
 	for _, n := range g.topLevel() { // newest first
 		tags := userTags(n)
@@ -155,6 +166,10 @@ func decideTopLevel(g *Graph, r Rules, del, excl []matcher) (deleteTop map[strin
 			}
 			continue
 		}
+		if r.inGrace(n) {
+			graced[n.Digest] = true
+			continue
+		}
 		untagged++
 		switch {
 		case r.KeepNUntagged >= 0 && untagged > r.KeepNUntagged && r.old(n):
@@ -163,7 +178,7 @@ func decideTopLevel(g *Graph, r Rules, del, excl []matcher) (deleteTop map[strin
 			deleteTop[n.Digest] = "untagged"
 		}
 	}
-	return deleteTop, untags
+	return deleteTop, untags, graced
 }
 
 // decideBrokenIndexes adds to deleteTop the indexes delete-ghosts (every manifest listed is gone) and
@@ -243,7 +258,7 @@ func deletions(g *Graph, why map[string]string) []Decision {
 }
 
 // keeps are the decisions to keep every other manifest, with the reason that keeps it, in no order.
-func keeps(g *Graph, why map[string]string, keep map[string]bool, excl []matcher) []Decision {
+func keeps(g *Graph, why map[string]string, keep map[string]bool, excl []matcher, graced map[string]bool) []Decision {
 	var out []Decision
 	parents := g.parents()
 	for d, n := range g.Nodes {
@@ -254,6 +269,8 @@ func keeps(g *Graph, why map[string]string, keep map[string]bool, excl []matcher
 		switch {
 		case slicesAny(userTags(n), excl):
 			reason = "excluded by exclude-tags"
+		case graced[d]:
+			reason = "untagged, younger than untagged-older-than: a run may still merge it into an index"
 		case keep[d] && (n.Kind == KindImage || n.Kind == KindIndex) && (len(parents[d]) == 0 || len(userTags(n)) > 0):
 			reason = "kept by the rules"
 		case keep[d]:

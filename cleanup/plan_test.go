@@ -84,6 +84,9 @@ func randomRules(rng *rand.Rand) Rules {
 	if rng.Intn(2) == 0 {
 		r.ExcludeTags = []string{[]string{"latest*", "v*", "main0"}[rng.Intn(3)]}
 	}
+	if rng.Intn(2) == 0 {
+		r.UntaggedOlderThan = time.Duration(rng.Intn(30*24)) * time.Hour
+	}
 	return r
 }
 
@@ -138,6 +141,9 @@ func TestPlanInvariantsOnRandomGraphs(t *testing.T) {
 			}
 			if slicesAny(userTags(g.Nodes[d.Digest]), excl) {
 				t.Fatalf("case %d: %s has an excluded tag and is deleted", c, short(d.Digest))
+			}
+			if strings.HasPrefix(d.Reason, "untagged") && rules.inGrace(g.Nodes[d.Digest]) {
+				t.Fatalf("case %d: %s is in its grace period and deleted (%s)", c, short(d.Digest), d.Reason)
 			}
 		}
 	}

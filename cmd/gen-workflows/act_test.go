@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -36,7 +37,8 @@ func newActRepo(t *testing.T) *actRepo {
 
 	dir := t.TempDir()
 	config := "registry: " + reg + "\nimage: acme/app\nplatforms: [linux/amd64]\nscribe-actions:\n  sha: " + actRef +
-		"\n  version: v0.1.0\nservices:\n  - name: app\n    paths: [app/**]\n"
+		"\n  version: v0.1.0\nservices:\n  - name: app\n    paths: [app/**]\n" +
+		"    scan:\n      enabled: false\n" // these scenarios look at the build's inputs; the pipeline's run the scan
 	os.WriteFile(filepath.Join(dir, "scribe.yaml"), []byte(config), 0o644)
 	if code, _, stderr := runCmd("render", "--root", dir); code != actionio.ExitOK {
 		t.Fatalf("render: %s", stderr)
@@ -60,15 +62,22 @@ func (r *actRepo) run(event string, args ...string) string {
 		"--local-repository", "infinite-scribe/scribe-actions@" + actRef + "=" + self,
 		"-s", "GITHUB_TOKEN=test-token", "--actor", "scribe-test", "-v"}, append(noRelease(r.t), args...)...)...)
 	cmd.Dir = r.dir
-	cmd.Env = append(os.Environ(), "XDG_CACHE_HOME="+actCache(r.t)) // act's tool cache: see pipeline_act_test.go
+	cmd.Env = actEnv(r.t) // act's tool cache: see pipeline_act_test.go
 	out, _ := cmd.CombinedOutput()
 	return string(out)
 }
 
 // inputs collects the build action's inputs as the binary logged them (::debug::input name="value").
-func inputs(log string) map[string]string {
+func inputs(log string) map[string]string { return jobInputs(log, "") }
+
+// jobInputs is inputs for the lines of one job ("" for every job's).
+func jobInputs(log, job string) map[string]string {
 	got := map[string]string{}
+	prefix := regexp.MustCompile(`/` + regexp.QuoteMeta(job) + `\s*\] `) // act pads job names: [wf/build   ]
 	for _, line := range strings.Split(log, "\n") {
+		if job != "" && !prefix.MatchString(line) {
+			continue
+		}
 		_, kv, ok := strings.Cut(line, "::debug::input ")
 		if !ok {
 			continue
@@ -83,7 +92,7 @@ func TestActDispatchInputsReachTheBuildAction(t *testing.T) {
 	r := newActRepo(t)
 	log := r.run("workflow_dispatch", "-j", "build", "--input", "tag_suffix=staging", "--input", "no_cache=true")
 	got := inputs(log)
-	want := map[string]string{"tag-suffix": "staging", "no-cache": "true", "push": "true", "platforms": "linux/amd64",
+	want := map[string]string{"tag-suffix": "staging", "no-cache": "true", "push-by-digest": "true", "platforms": "linux/amd64",
 		"images": testenv.NeedRegistry(t) + "/acme/app", "context": ".", "file": "Dockerfile",
 		"cache-from": "type=gha,scope=app"}
 	for k, v := range want {
@@ -98,9 +107,10 @@ func TestActDispatchInputsReachTheBuildAction(t *testing.T) {
 
 func TestActPullRequestDoesNotPush(t *testing.T) {
 	r := newActRepo(t)
-	log := r.run("pull_request", "-j", "build")
-	if got := inputs(log); got["push"] != "false" || got["tag-suffix"] != "" {
-		t.Errorf("pull_request: push=%q tag-suffix=%q, want false and none\n%s", got["push"], got["tag-suffix"], tail(log, 60))
+	log := r.run("pull_request", "-j", "pull-request")
+	if got := inputs(log); got["push"] != "false" || got["push-by-digest"] != "false" || got["tag-suffix"] != "" || !strings.HasPrefix(got["outputs"], "type=oci,dest=") {
+		t.Errorf("pull_request: push=%q push-by-digest=%q tag-suffix=%q outputs=%q, want false, false, none and an OCI layout\n%s",
+			got["push"], got["push-by-digest"], got["tag-suffix"], got["outputs"], tail(log, 60))
 	}
 	if strings.Contains(log, "Login Succeeded") {
 		t.Error("a pull request logged in to the registry")

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/sigstore/sigstore/pkg/cryptoutils"
+	"gopkg.in/yaml.v3"
 
 	"github.com/infinite-scribe/scribe-actions/internal/actionio"
 	"github.com/infinite-scribe/scribe-actions/internal/testenv"
@@ -107,6 +108,12 @@ runs:
 
 func newPipeline(t *testing.T, templatesDir string) *pipeline {
 	t.Helper()
+	return newPipelineWith(t, templatesDir, func(cfg string) string { return cfg })
+}
+
+// newPipelineWith is newPipeline with the example's scribe.yaml edited before the render.
+func newPipelineWith(t *testing.T, templatesDir string, edit func(cfg string) string) *pipeline {
+	t.Helper()
 	act, err := exec.LookPath("act")
 	testenv.Need(t, "act (scripts/dev-env.sh builds it)", err)
 	if reg := testenv.NeedRegistry(t); reg != "127.0.0.1:5000" {
@@ -143,7 +150,7 @@ func newPipeline(t *testing.T, templatesDir string) *pipeline {
 	}
 	cfg := filepath.Join(p.dir, "scribe.yaml")
 	raw, _ := os.ReadFile(cfg)
-	os.WriteFile(cfg, []byte(strings.Replace(string(raw), "image: demo/shop", "image: "+p.owner+"/shop", 1)), 0o644)
+	os.WriteFile(cfg, []byte(edit(strings.Replace(string(raw), "image: demo/shop", "image: "+p.owner+"/shop", 1))), 0o644)
 	args := []string{"render", "--root", p.dir}
 	if templatesDir != "" {
 		args = append(args, "--templates", templatesDir)
@@ -208,6 +215,16 @@ func actCache(t *testing.T) string {
 	return actTools
 }
 
+// actEnv is act's environment: a fresh XDG_CACHE_HOME (act's tool cache, see actCache) but the machine's Go
+// build cache, which Go would otherwise look for under XDG_CACHE_HOME and compile every package again.
+func actEnv(t *testing.T) []string {
+	gocache, err := exec.Command("go", "env", "GOCACHE").Output()
+	if err != nil {
+		t.Fatalf("go env GOCACHE: %v", err)
+	}
+	return append(os.Environ(), "XDG_CACHE_HOME="+actCache(t), "GOCACHE="+strings.TrimSpace(string(gocache)))
+}
+
 // noRelease is act's environment for a release server that has no release of the pinned commit (as for any
 // commit between releases): the launcher then builds the binary from the working tree. Without it the launcher
 // would ask the real release host, which this machine cannot reach, and a network failure fails the step.
@@ -250,7 +267,7 @@ func (p *pipeline) run(event string, payload map[string]any, args ...string) (st
 	cmd.Dir = p.dir
 	// act keeps its tool cache (RUNNER_TOOL_CACHE, where the launcher keeps binaries by ref) under
 	// XDG_CACHE_HOME: a fresh one per test binary, so the pinned commit's binary is built from this working tree.
-	cmd.Env = append(os.Environ(), "XDG_CACHE_HOME="+actCache(p.t))
+	cmd.Env = actEnv(p.t)
 	out, _ := cmd.CombinedOutput()
 	return string(out), jobResults(string(out))
 }
@@ -277,12 +294,15 @@ func (p *pipeline) tags() []string {
 	return l.Tags
 }
 
-// A push to the default branch: test -> build -> scan -> sign -> cleanup, all succeeding, wired through
-// each other's outputs.
+// pushToMain is the push event's payload as GitHub sends it, in the parts the workflows read.
+var pushToMain = map[string]any{"ref": "refs/heads/main", "repository": map[string]any{"default_branch": "main"}}
+
+// A push to the default branch: test -> build (pushed by digest, no tag) -> scan -> sign -> publish (the tags
+// written onto the signed digest) -> cleanup, all succeeding, wired through each other's outputs.
 func TestActPipelinePush(t *testing.T) {
 	p := newPipeline(t, "")
-	log, jobs := p.run("push", map[string]any{"ref": "refs/heads/main"})
-	want := map[string]string{"test": "succeeded", "build": "succeeded", "scan": "succeeded", "sign": "succeeded", "cleanup": "succeeded"}
+	log, jobs := p.run("push", pushToMain)
+	want := map[string]string{"test": "succeeded", "build": "succeeded", "scan": "succeeded", "sign": "succeeded", "publish": "succeeded", "cleanup": "succeeded"}
 	if fmt.Sprint(jobs) != fmt.Sprint(want) {
 		t.Fatalf("jobs %v, want %v\n%s", jobs, want, problems(log))
 	}
@@ -294,14 +314,20 @@ func TestActPipelinePush(t *testing.T) {
 		}
 	}
 	tags := strings.Join(p.tags(), " ")
-	for _, w := range []string{"main", ".sig", ".att"} {
+	for _, w := range []string{"main", "latest", "sha-", ".sig", ".att"} {
 		if !strings.Contains(tags, w) {
 			t.Errorf("registry tags %q lack %q", tags, w)
 		}
 	}
-	for _, w := range []string{"Smoke test", "Passed: http://localhost:8000/health answered 200", "GHSA-4374-p667-p6c8", "Signed `127.0.0.1:5000/" + p.owner + "/shop@sha256:", "Cleanup of"} {
+	for _, w := range []string{"Smoke test", "Passed: http://localhost:8000/health answered 200", "GHSA-4374-p667-p6c8", "Cleanup of"} {
 		if !strings.Contains(log, w) {
 			t.Errorf("the run's log lacks %q", w)
+		}
+	}
+	signed := regexp.MustCompile("Signed `127\\.0\\.0\\.1:5000/" + p.owner + "/shop@(sha256:[0-9a-f]{64})").FindStringSubmatch(log)
+	for _, tag := range []string{"main", "latest"} {
+		if signed == nil || p.digestOf(tag) != signed[1] {
+			t.Errorf("tag %s names %s, not the signed digest %v", tag, p.digestOf(tag), signed)
 		}
 	}
 	t.Logf("stand-ins:\n%s\nregistry tags: %s", sl, tags)
@@ -310,36 +336,114 @@ func TestActPipelinePush(t *testing.T) {
 	}
 }
 
-// A pull request builds (both platforms, no push; the runner's platform loaded for the smoke test) and stops
-// there: no login, no scan, no sign, no cleanup.
+// A push whose image fails the scan gate publishes nothing: the image is in the registry by digest only, no
+// tag points at it, and neither sign, publish nor cleanup runs.
+func TestActPipelineGateFailureTagsNothing(t *testing.T) {
+	p := newPipelineWith(t, "", func(cfg string) string {
+		return strings.Replace(cfg, "    sign:\n      keyless: false\n", "    scan:\n      fail-on: low\n    sign:\n      keyless: false\n", 1)
+	})
+	log, jobs := p.run("push", pushToMain)
+	want := map[string]string{"test": "succeeded", "build": "succeeded", "scan": "failed"}
+	if fmt.Sprint(jobs) != fmt.Sprint(want) {
+		t.Fatalf("jobs %v, want %v\n%s", jobs, want, problems(log))
+	}
+	if tags := p.tags(); len(tags) != 0 {
+		t.Errorf("an image that failed the gate got tags %v", tags)
+	}
+	if !strings.Contains(log, "gate failed (fail-on: low") || !strings.Contains(log, "GHSA-4374-p667-p6c8") {
+		t.Errorf("the scan did not fail its gate on the high finding:\n%s", tail(log, 80))
+	}
+}
+
+// A pull request builds both platforms without pushing or logging in, saves them as an OCI layout, scans it and
+// uploads the SARIF; no job that runs holds a write permission but security-events (the upload's).
 func TestActPipelinePullRequest(t *testing.T) {
 	p := newPipeline(t, "")
 	log, jobs := p.run("pull_request", map[string]any{"pull_request": map[string]any{"number": 7,
 		"head": map[string]any{"ref": "feature"}, "base": map[string]any{"ref": "main"}}})
-	want := map[string]string{"test": "succeeded", "build": "succeeded"}
+	want := map[string]string{"test": "succeeded", "pull-request": "succeeded"}
 	if fmt.Sprint(jobs) != fmt.Sprint(want) {
 		t.Fatalf("jobs %v, want %v\n%s", jobs, want, problems(log))
 	}
 	if got := inputs(log); got["push"] != "false" || got["smoke-test"] != "true" || !strings.Contains(log, "Passed: http://localhost:8000/health answered 200") {
 		t.Errorf("push=%q smoke-test=%q, or the smoke test did not pass\n%s", got["push"], got["smoke-test"], tail(log, 80))
 	}
+	if sl := p.standinLog(); !strings.Contains(sl, "upload-sarif file=") || !strings.Contains(sl, "category=backend-image") {
+		t.Errorf("no SARIF uploaded:\n%s", sl)
+	}
 	if tags := p.tags(); len(tags) != 0 || strings.Contains(log, "Login Succeeded") {
 		t.Errorf("a pull request pushed %v or logged in", tags)
 	}
+	p.noWritePermissions(jobs)
 }
 
-// workflow_dispatch with tag_suffix=prod and no_cache=true: the inputs reach the build, the image gets the
-// prod tag, scan and sign run, cleanup does not (it runs for pushes to main and on schedule).
-func TestActPipelineDispatch(t *testing.T) {
-	p := newPipeline(t, "")
-	log, jobs := p.run("workflow_dispatch", nil, "--input", "tag_suffix=prod", "--input", "no_cache=true")
-	want := map[string]string{"test": "succeeded", "build": "succeeded", "scan": "succeeded", "sign": "succeeded"}
+// Native runners: a pull request builds each platform on its own runner (here the host), smoke-tests it and
+// scans it, without a login or a push.
+func TestActPipelineNativePullRequest(t *testing.T) {
+	p := newPipelineWith(t, "", func(cfg string) string {
+		return strings.Replace(cfg, "    dockerfile: backend/Dockerfile\n",
+			"    dockerfile: backend/Dockerfile\n    platforms: [linux/amd64]\n    native-runners:\n      linux/amd64: ubuntu-latest\n    max-size: 500MB\n", 1)
+	})
+	log, jobs := p.run("pull_request", map[string]any{"pull_request": map[string]any{"number": 8,
+		"head": map[string]any{"ref": "feature"}, "base": map[string]any{"ref": "main"}}})
+	want := map[string]string{"test": "succeeded", "pull-request-amd64": "succeeded"}
 	if fmt.Sprint(jobs) != fmt.Sprint(want) {
 		t.Fatalf("jobs %v, want %v\n%s", jobs, want, problems(log))
 	}
-	got := inputs(log)
+	if got := inputs(log); got["max-size"] != "500MB" || !strings.Contains(log, "Passed: http://localhost:8000/health answered 200") {
+		t.Errorf("max-size=%q, or the smoke test did not pass\n%s", got["max-size"], tail(log, 80))
+	}
+	if tags := p.tags(); len(tags) != 0 || strings.Contains(log, "Login Succeeded") {
+		t.Errorf("a pull request pushed %v or logged in", tags)
+	}
+	p.noWritePermissions(jobs)
+}
+
+// noWritePermissions fails when a job that ran holds a write permission other than security-events.
+func (p *pipeline) noWritePermissions(jobs map[string]string) {
+	p.t.Helper()
+	raw, _ := os.ReadFile(filepath.Join(p.dir, ".github", "workflows", "backend-docker-build.yml"))
+	var wf struct {
+		Jobs map[string]struct {
+			Permissions map[string]string `yaml:"permissions"`
+		} `yaml:"jobs"`
+	}
+	if err := yaml.Unmarshal(raw, &wf); err != nil {
+		p.t.Fatal(err)
+	}
+	for job := range jobs {
+		for scope, level := range wf.Jobs[job].Permissions {
+			if level == "write" && scope != "security-events" {
+				p.t.Errorf("job %s ran on a pull request with %s: write", job, scope)
+			}
+		}
+	}
+}
+
+// digestOf is the digest a tag of the test's image names, "" when there is none.
+func (p *pipeline) digestOf(tag string) string {
+	out, _ := exec.Command("curl", "-fsSI", "-H", "Accept: application/vnd.oci.image.index.v1+json",
+		"http://127.0.0.1:5000/v2/"+p.owner+"/shop/manifests/"+tag).Output()
+	m := regexp.MustCompile(`(?i)docker-content-digest:\s*(\S+)`).FindStringSubmatch(string(out))
+	if m == nil {
+		return ""
+	}
+	return m[1]
+}
+
+// workflow_dispatch with tag_suffix=prod and no_cache=true: the inputs reach the build, the image gets the
+// prod tag (from the publish job, which runs in the prod environment), scan and sign run, cleanup does not
+// (it runs for pushes to main and on schedule).
+func TestActPipelineDispatch(t *testing.T) {
+	p := newPipeline(t, "")
+	log, jobs := p.run("workflow_dispatch", nil, "--input", "tag_suffix=prod", "--input", "no_cache=true")
+	want := map[string]string{"test": "succeeded", "build": "succeeded", "scan": "succeeded", "sign": "succeeded", "publish": "succeeded"}
+	if fmt.Sprint(jobs) != fmt.Sprint(want) {
+		t.Fatalf("jobs %v, want %v\n%s", jobs, want, problems(log))
+	}
+	got := jobInputs(log, "build")
 	if got["tag-suffix"] != "prod" || got["no-cache"] != "true" {
-		t.Errorf("tag-suffix=%q no-cache=%q", got["tag-suffix"], got["no-cache"])
+		t.Errorf("tag-suffix=%q no-cache=%q\n%s", got["tag-suffix"], got["no-cache"], grepLines(log, "::debug::input"))
 	}
 	if tags := strings.Join(p.tags(), " "); !strings.Contains(tags, "prod") {
 		t.Errorf("tags %q lack prod", tags)
@@ -365,7 +469,7 @@ func TestActPipelineCatchesAMismatchedOutput(t *testing.T) {
 		os.WriteFile(filepath.Join(tmpl, f), raw, 0o644)
 	}
 	p := newPipeline(t, tmpl)
-	log, jobs := p.run("push", map[string]any{"ref": "refs/heads/main"})
+	log, jobs := p.run("push", pushToMain)
 	if jobs["build"] != "succeeded" || jobs["scan"] != "failed" || !strings.Contains(log, "Gate ✅ passed") ||
 		!strings.Contains(log, "upload-sarif stand-in: no SARIF file ''") {
 		t.Errorf("the mismatched output did not fail the scan job: %v\n%s", jobs, tail(log, 60))
@@ -377,6 +481,17 @@ func problems(log string) string {
 	var out []string
 	for _, l := range strings.Split(log, "\n") {
 		if !strings.Contains(l, "[DEBUG]") && (strings.Contains(l, "❗") || strings.Contains(l, "❌") || strings.Contains(l, "::error")) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+// grepLines are the lines of s that contain sub.
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
 			out = append(out, l)
 		}
 	}

@@ -3,6 +3,7 @@ package render
 import (
 	"bytes"
 	"fmt"
+	"path"
 	"reflect"
 	"regexp"
 	"slices"
@@ -11,6 +12,7 @@ import (
 	"github.com/agnivade/levenshtein"
 	"gopkg.in/yaml.v3"
 
+	"github.com/infinite-scribe/scribe-actions/internal/actionio"
 	"github.com/infinite-scribe/scribe-actions/internal/platform"
 )
 
@@ -22,7 +24,12 @@ type Config struct {
 	DefaultBranch string        `yaml:"default-branch"`
 	ScribeActions ScribeActions `yaml:"scribe-actions"`
 	Lock          string        `yaml:"lock"`
-	Services      []Service     `yaml:"services"`
+	// Publish is when images get their tags: "gated" (the default) pushes by digest, scans, signs, and only
+	// then tags; "at-push" tags at the push, before the scan.
+	Publish string `yaml:"publish"`
+	// ProtectedSuffixes are the deployment tags whose dispatch runs in the GitHub environment of that name.
+	ProtectedSuffixes []string  `yaml:"protected-suffixes"`
+	Services          []Service `yaml:"services"`
 
 	path string
 	root *yaml.Node
@@ -83,12 +90,35 @@ type Sign struct {
 	Keyless *bool `yaml:"keyless"`
 }
 
-// Cleanup is a service's retention policy, applied on the default branch and weekly.
+// Cleanup is a service's retention policy, applied on the default branch and weekly. ExcludeTags are the tags
+// never deleted (globs; unset: releases, latest, the deployment suffixes and the default branch's tag; [] keeps
+// nothing back), and keep-n-tagged counts only the images they leave. UntaggedOlderThan is the grace period of
+// untagged images: with native runners each platform's image is pushed by digest, untagged, until the run's
+// merge job lists it in an index.
 type Cleanup struct {
-	Enabled     *bool  `yaml:"enabled"`
-	KeepNTagged int    `yaml:"keep-n-tagged"`
-	OlderThan   string `yaml:"older-than"`
+	Enabled           *bool    `yaml:"enabled"`
+	KeepNTagged       int      `yaml:"keep-n-tagged"`
+	OlderThan         string   `yaml:"older-than"`
+	ExcludeTags       []string `yaml:"exclude-tags"`
+	UntaggedOlderThan string   `yaml:"untagged-older-than"`
 }
+
+// defaultUntaggedGrace is longer than any run: a per-platform image older than a day has no merge coming.
+const defaultUntaggedGrace = "1d"
+
+// defaultExcludeTags are the tags the rendered build gives what must outlive keep-n-tagged: type=semver's
+// {{version}} (1.2.3, 1.2.3-rc.1) and {{major}}.{{minor}} (1.2), with or without a leading v; latest; the
+// tag-suffix deployments; and type=ref,event=branch's tag of the default branch, which moves with each push.
+func defaultExcludeTags(defaultBranch string) []string {
+	return []string{"[0-9]*.[0-9]*", "v[0-9]*.[0-9]*", "latest", "prod", "staging", "dev", branchTag(defaultBranch)}
+}
+
+// branchTag is the tag type=ref,event=branch gives a branch: "/" and other characters a tag cannot hold become "-".
+func branchTag(branch string) string {
+	return invalidTagChars.ReplaceAllString(branch, "-")
+}
+
+var invalidTagChars = regexp.MustCompile(`[^a-zA-Z0-9._-]+`)
 
 // UnmarshalYAML decodes a service and keeps the line it starts at, for errors that name it.
 func (s *Service) UnmarshalYAML(n *yaml.Node) error {
@@ -149,6 +179,12 @@ func (c *Config) defaults() {
 	if c.Lock == "" {
 		c.Lock = "actions.lock.yaml"
 	}
+	if c.Publish == "" {
+		c.Publish = "gated"
+	}
+	if c.ProtectedSuffixes == nil {
+		c.ProtectedSuffixes = []string{"prod"}
+	}
 	for i := range c.Services {
 		s := &c.Services[i]
 		if s.Workflow == "" {
@@ -175,6 +211,12 @@ func (c *Config) defaults() {
 		if s.Cleanup.KeepNTagged == 0 {
 			s.Cleanup.KeepNTagged = 10
 		}
+		if s.Cleanup.ExcludeTags == nil {
+			s.Cleanup.ExcludeTags = defaultExcludeTags(c.DefaultBranch)
+		}
+		if s.Cleanup.UntaggedOlderThan == "" {
+			s.Cleanup.UntaggedOlderThan = defaultUntaggedGrace
+		}
 	}
 }
 
@@ -187,6 +229,14 @@ func (c *Config) validate() error {
 	for _, p := range c.Platforms {
 		if err := platform.Check(p); err != nil {
 			return c.errorf(c.line("platforms"), "platform %q %v", p, err)
+		}
+	}
+	if c.Publish != "gated" && c.Publish != "at-push" {
+		return c.errorf(c.line("publish"), "publish %q: want gated (tags after the scan and signature) or at-push", c.Publish)
+	}
+	for _, s := range c.ProtectedSuffixes {
+		if !slices.Contains([]string{"dev", "staging", "prod", "manual"}, s) {
+			return c.errorf(c.line("protected-suffixes"), "protected suffix %q: want dev, staging, prod or manual (the dispatch's tag_suffix choices)", s)
 		}
 	}
 	names, workflows := map[string]int{}, map[string]int{}
@@ -232,6 +282,9 @@ func (c *Config) validate() error {
 				return c.errorf(s.line, "service %q: test has no commands", s.Name)
 			}
 		}
+		if err := c.validateCleanup(s); err != nil {
+			return err
+		}
 		if !slices.Contains([]string{"critical", "high", "medium", "low", "none"}, s.Scan.FailOn) {
 			return c.errorf(s.line, "service %q: scan fail-on %q is not one of critical, high, medium, low, none", s.Name, s.Scan.FailOn)
 		}
@@ -240,6 +293,22 @@ func (c *Config) validate() error {
 			if strings.Contains(v, "${{") {
 				return c.errorf(s.line, "service %q: %q holds a ${{ }} expression; only image may", s.Name, v)
 			}
+		}
+	}
+	return nil
+}
+
+// validateCleanup checks what reaches the cleanup step's inputs: durations the action parses, and tag globs
+// that compile and that the action's list input (comma or newline separated) reads back one by one.
+func (c *Config) validateCleanup(s Service) error {
+	for _, d := range [][2]string{{"older-than", s.Cleanup.OlderThan}, {"untagged-older-than", s.Cleanup.UntaggedOlderThan}} {
+		if _, err := actionio.ParseDuration(d[1]); d[1] != "" && err != nil {
+			return c.errorf(s.line, "service %q: cleanup %s %q %v", s.Name, d[0], d[1], err)
+		}
+	}
+	for _, p := range s.Cleanup.ExcludeTags {
+		if _, err := path.Match(p, ""); err != nil || p == "" || strings.ContainsAny(p, ", \t\n") || strings.Contains(p, "${{") {
+			return c.errorf(s.line, "service %q: cleanup exclude-tags %q is not a tag glob (want e.g. v*, [0-9]*.[0-9]*, prod; no commas, spaces or expressions)", s.Name, p)
 		}
 	}
 	return nil

@@ -59,7 +59,7 @@ func TestActionMissingFromLockNamesConfigAndLock(t *testing.T) {
 	os.WriteFile(filepath.Join(root, "scribe.yaml"), []byte("scribe-actions:\n  sha: "+strings.Repeat("a", 40)+"\nservices:\n  - name: api\n    paths: [a]\n"), 0o644)
 	os.WriteFile(filepath.Join(root, "actions.lock.yaml"), []byte("actions:\n  actions/checkout:\n    version: v7.0.1\n    sha: "+strings.Repeat("b", 40)+"\n"), 0o644)
 	_, err := renderRepo(root, "scribe.yaml", "", &bytes.Buffer{})
-	want := `service "api" (scribe.yaml:4): action actions/upload-artifact is not in the lock file actions.lock.yaml`
+	want := `service "api" (scribe.yaml:4): action github/codeql-action/upload-sarif is not in the lock file actions.lock.yaml`
 	if err == nil || !strings.HasPrefix(err.Error(), want) {
 		t.Errorf("err = %v\nwant %s", err, want)
 	}

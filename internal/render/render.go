@@ -2,6 +2,7 @@ package render
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -35,6 +36,9 @@ type Renderer struct {
 	Scribe     actionref.Pin
 	// Dir is the workflows folder the files go to, relative to the repository root.
 	Dir string
+	// LockFile is the lock file's path in the repository, watched by the validation workflow; "" when the
+	// embedded default lock was used (a path filter naming a file that is not there never fires).
+	LockFile string
 }
 
 // view is what a service template reads.
@@ -56,6 +60,8 @@ type view struct {
 	Keyless       bool
 	Cleanup       bool
 	Last          string
+	Gated         bool   // tags written by a publish job after the scan and signature
+	ProtectedJSON string // the protected suffixes as a JSON list, for fromJSON
 }
 
 // leg is one native per-platform build job.
@@ -94,7 +100,10 @@ func (r *Renderer) Render(c *Config) ([]File, error) {
 	}
 	vv := validateView{ConfigPath: c.path, DefaultBranch: c.DefaultBranch, ActionlintVersion: actionlintVersion,
 		ScribeRepository: c.ScribeActions.Repository, ScribeSHA: r.Scribe.SHA,
-		Paths: []string{r.Dir + "/**", c.path, c.Lock}}
+		Paths: []string{r.Dir + "/**", c.path}}
+	if r.LockFile != "" {
+		vv.Paths = append(vv.Paths, r.LockFile)
+	}
 	var buf bytes.Buffer
 	if err := val.Execute(&buf, vv); err != nil {
 		return nil, fmt.Errorf("validation workflow: %w", unwrapExec(err))
@@ -123,10 +132,15 @@ func (r *Renderer) view(c *Config, s Service) view {
 		Keyless:       on(s.Sign.Keyless),
 		Cleanup:       on(s.Cleanup.Enabled),
 		Last:          "build",
+		Gated:         c.Publish == "gated",
+		ProtectedJSON: protectedJSON(c.ProtectedSuffixes),
 	}
-	if v.Sign {
+	switch {
+	case v.Gated:
+		v.Last = "publish"
+	case v.Sign:
 		v.Last = "sign"
-	} else if v.Scan {
+	case v.Scan:
 		v.Last = "scan"
 	}
 	for _, p := range s.Platforms {
@@ -136,6 +150,28 @@ func (r *Renderer) view(c *Config, s Service) view {
 		}
 	}
 	return v
+}
+
+// protectedJSON is the list as fromJSON reads it inside a single-quoted expression string.
+func protectedJSON(suffixes []string) string {
+	b, _ := json.Marshal(suffixes) // a []string always marshals
+	return string(b)
+}
+
+// dict builds a template's argument from key-value pairs: (dict "V" . "Scope" "api").
+func dict(kv ...any) (map[string]any, error) {
+	if len(kv)%2 != 0 {
+		return nil, fmt.Errorf("dict: odd number of arguments")
+	}
+	m := map[string]any{}
+	for i := 0; i < len(kv); i += 2 {
+		k, ok := kv[i].(string)
+		if !ok {
+			return nil, fmt.Errorf("dict: key %v is not a string", kv[i])
+		}
+		m[k] = kv[i+1]
+	}
+	return m, nil
 }
 
 // packageName is the GHCR package of an image: the part after the owner, or the repository's name when the
@@ -160,6 +196,7 @@ func (r *Renderer) parse(name string) (*template.Template, error) {
 		"q":      quote,
 		"uses":   r.Lock.Uses,
 		"scribe": r.scribeUses,
+		"dict":   dict,
 	}
 	t, err := template.New(name).Delims("[[", "]]").Funcs(funcs).Option("missingkey=error").ParseFS(r.Templates, name)
 	if err != nil {

@@ -28,8 +28,9 @@ func renderRepo(root, configPath, templatesDir string, stderr io.Writer) ([]File
 		return nil, err
 	}
 	lockData, err := os.ReadFile(filepath.Join(root, cfg.Lock))
-	lockPath := cfg.Lock
+	lockPath, lockFile := cfg.Lock, cfg.Lock
 	if errors.Is(err, fs.ErrNotExist) {
+		lockFile = ""
 		lockPath = "embedded default lock file (templates/actions.lock.yaml)"
 		lockData, err = fs.ReadFile(templates.FS, "actions.lock.yaml")
 	}
@@ -53,7 +54,7 @@ func renderRepo(root, configPath, templatesDir string, stderr io.Writer) ([]File
 	if templatesDir != "" {
 		tfs = os.DirFS(templatesDir)
 	}
-	r := &Renderer{Templates: tfs, Lock: lock, ScribeRepo: cfg.ScribeActions.Repository, Scribe: pin, Dir: ".github/workflows"}
+	r := &Renderer{Templates: tfs, Lock: lock, ScribeRepo: cfg.ScribeActions.Repository, Scribe: pin, Dir: ".github/workflows", LockFile: lockFile}
 	files, err := r.Render(cfg)
 	if err != nil {
 		return nil, err
