@@ -43,11 +43,12 @@ func first2(a, _ []string) []string { return a }
 
 func TestInputCombinationsRefused(t *testing.T) {
 	for want, in := range map[string]*Inputs{
-		`pushing needs input "images"`:               {Push: true},
-		`"push-by-digest" builds one platform`:       {PushByDigest: true, Images: []string{"a"}, Platforms: []string{"linux/amd64", "linux/arm64"}},
-		`"load" loads one platform`:                  {Load: true, Platforms: []string{"linux/amd64", "linux/arm64"}},
-		`"smoke-test" runs the image on this runner`: {SmokeTest: true, Platforms: []string{"linux/s390x"}},
-		`"merge" needs input "images"`:               {Merge: []string{"sha256:abc"}},
+		`pushing needs input "images"`:                   {Push: true},
+		`"push-by-digest" pushes to one repository`:      {PushByDigest: true, Images: []string{"a", "b"}, Platforms: []string{"linux/amd64", "linux/arm64"}},
+		`"promote" tags an image that is already pushed`: {Promote: "a@sha256:" + strings.Repeat("0", 64), Images: []string{"a"}, Push: true},
+		`"load" loads one platform`:                      {Load: true, Platforms: []string{"linux/amd64", "linux/arm64"}},
+		`"smoke-test" runs the image on this runner`:     {SmokeTest: true, Platforms: []string{"linux/s390x"}},
+		`"merge" needs input "images"`:                   {Merge: []string{"sha256:abc"}},
 	} {
 		if err := in.check(); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%+v: %v, want %s", in, err, want)
