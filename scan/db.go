@@ -53,7 +53,7 @@ func (s *dbSource) Load(ctx context.Context, ecosystem string, warn func(string,
 			return nil, "", fmt.Errorf(`input "db-dir": %w`, err)
 		}
 		if s.offline {
-			return nil, "", fmt.Errorf(`input "db-dir": no %s (offline: the database must be in db-dir, laid out as <Ecosystem>/all.zip)`, p)
+			return nil, "", fmt.Errorf("%w: no %s in db-dir (offline)", errNoDatabase, p)
 		}
 	}
 	c := &httpcache.Cache{Dir: s.cache, Now: s.now}
@@ -63,7 +63,7 @@ func (s *dbSource) Load(ctx context.Context, ecosystem string, warn func(string,
 		return cached.Body, c.Path(key) + " (cached " + cached.Fetched.Format("2006-01-02") + ")", nil
 	}
 	if s.offline {
-		return nil, "", fmt.Errorf(`offline and no OSV database for %s: give input "db-dir" (laid out as <Ecosystem>/all.zip) or run once online to fill the cache %s`, ecosystem, s.cache)
+		return nil, "", fmt.Errorf(`%w: offline, and %s is neither in db-dir nor in the cache %s (give input "db-dir", laid out as <Ecosystem>/all.zip, or run once online)`, errNoDatabase, ecosystem, s.cache)
 	}
 	return s.download(ctx, c, key, cached, ecosystem, warn)
 }
@@ -78,6 +78,9 @@ func (s *dbSource) download(ctx context.Context, c *httpcache.Cache, key string,
 	revalidated, resp, err := c.Revalidate(s.client.Do, req, key, cached)
 	if err == nil && resp != nil && resp.StatusCode != http.StatusOK {
 		resp.Body.Close()
+		if resp.StatusCode == http.StatusNotFound && cached == nil { // the bucket has no such ecosystem
+			return nil, "", fmt.Errorf("%w: GET %s: %s", errNoDatabase, u, resp.Status)
+		}
 		err = fmt.Errorf("GET %s: %s", u, resp.Status)
 	}
 	if err != nil {

@@ -2,6 +2,7 @@ package scan
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"net/http"
@@ -24,40 +25,65 @@ func NewDatabase(dir, url string, offline bool) Database {
 		client: &http.Client{Timeout: 10 * time.Minute}, now: time.Now}
 }
 
-// Match finds the vulnerabilities of pkgs in db, reading only the ecosystems pkgs are in, and says which
-// databases it read.
-func Match(ctx context.Context, db Database, pkgs []Package, warn func(string, ...any)) ([]Finding, []string, error) {
-	d, sources, err := loadDatabase(ctx, db, pkgs, warn)
+// Match finds the vulnerabilities of pkgs in db, reading only the ecosystems pkgs are in, and says for each
+// ecosystem what its packages were matched against, or why they were not (unknown names why packages without
+// an ecosystem have none: an unknown distribution, say).
+func Match(ctx context.Context, db Database, pkgs []Package, unknown string, warn func(string, ...any)) ([]Finding, []Coverage, error) {
+	cov := newCoverage(pkgs, unknown)
+	d, err := loadDatabase(ctx, db, pkgs, cov, warn)
 	if err != nil {
 		return nil, nil, err
 	}
-	return d.match(pkgs), sources, nil
+	return d.match(pkgs), sortedCoverage(cov), nil
 }
 
-// loadDatabase reads the all.zip of each ecosystem the image has, keeping the records of its packages.
-func loadDatabase(ctx context.Context, src Database, pkgs []Package, warn func(string, ...any)) (*database, []string, error) {
+// loadDatabase reads the all.zip of each ecosystem the image has, keeping the records of its packages, and
+// fills in the coverage: an ecosystem the database does not have is not assessed, with the reason; any other
+// failure to read it is an error.
+func loadDatabase(ctx context.Context, src Database, pkgs []Package, cov map[string]*Coverage, warn func(string, ...any)) (*database, error) {
 	db := &database{records: map[string][]*record{}, loaded: map[string]int{}}
 	want := map[string]bool{}
 	ecos := map[string]bool{}
 	for _, p := range pkgs {
+		if p.Ecosystem == "" {
+			continue
+		}
 		name := p.Name
 		if p.Source != "" {
 			name = p.Source
 		}
 		want[matchKey(p.Ecosystem, name)] = true
-		base, _, _ := strings.Cut(p.Ecosystem, ":")
-		ecos[base] = true
+		ecos[baseEcosystem(p.Ecosystem)] = true
 	}
-	var sources []string
+	loaded := map[string]string{} // base ecosystem -> where from, or "" when the database has none
+	reasons := map[string]string{}
 	for _, eco := range slices.Sorted(maps.Keys(ecos)) {
 		data, from, err := src.Load(ctx, eco, warn)
+		if errors.Is(err, errNoDatabase) {
+			reasons[eco] = err.Error()
+			continue
+		}
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		if err := db.readZip(eco, data, want); err != nil {
-			return nil, nil, fmt.Errorf("the OSV database (%s): %w", from, err)
+			return nil, fmt.Errorf("the OSV database (%s): %w", from, err)
 		}
-		sources = append(sources, fmt.Sprintf("%s: %s (%d records)", eco, from, db.loaded[eco]))
+		loaded[eco] = from
 	}
-	return db, sources, nil
+	for _, c := range cov {
+		base := baseEcosystem(c.Ecosystem)
+		if from, ok := loaded[base]; ok {
+			c.Assessed, c.Database, c.Records = true, from, db.loaded[base]
+		} else if r, ok := reasons[base]; ok {
+			c.Reason = r
+		}
+	}
+	return db, nil
+}
+
+// baseEcosystem is the database an ecosystem's records are in: Debian:12's are in Debian's all.zip.
+func baseEcosystem(eco string) string {
+	base, _, _ := strings.Cut(eco, ":")
+	return base
 }

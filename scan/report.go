@@ -17,7 +17,7 @@ type Report struct {
 	Secrets        []Secret       `json:"secrets"`
 	Counts         map[string]int `json:"counts"`
 	Gate           Gate           `json:"gate"`
-	Databases      []string       `json:"databases"`
+	Coverage       []Coverage     `json:"coverage"` // per ecosystem: what its packages were matched against, or why not
 	SARIFDropped   int            `json:"sarifDropped"`
 	IgnoreWarnings []string       `json:"ignoreWarnings,omitempty"`
 }
@@ -48,7 +48,7 @@ func WriteReports(dir string, img *Image, rep *Report, o ReportOptions) (*Report
 	if err != nil {
 		return nil, err
 	}
-	in := sarifInput{target: t, findings: rep.Findings, secrets: rep.Secrets, category: o.SARIFCategory}
+	in := sarifInput{target: t, findings: rep.Findings, secrets: rep.Secrets, coverage: rep.Coverage, category: o.SARIFCategory}
 	var stage []instruction
 	if o.Dockerfile != nil {
 		in.dockerfile, stage = o.Dockerfile.Path, o.Dockerfile.stage

@@ -4,9 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"maps"
 	"os"
-	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -37,16 +35,22 @@ func Run(ctx context.Context, s *actionio.Step, in *Inputs) error {
 	if err != nil {
 		return err
 	}
-	findings, sources, err := Match(ctx, NewDatabase(in.DBDir, in.DBURL, in.Offline), img.Packages, s.Warningf)
+	findings, coverage, err := Match(ctx, NewDatabase(in.DBDir, in.DBURL, in.Offline), img.Packages, "", s.Warningf) // TODO(distro): the unknown distribution's name
 	if err != nil {
 		return err
+	}
+	for _, c := range coverage {
+		if !c.Assessed {
+			s.Warningf("%d %s package%s not assessed: %s", c.Packages, c.Ecosystem, plural(c.Packages, "", "s"), c.Reason)
+		}
 	}
 	g, warnings := Judge(findings, img.Secrets, policy, now)
 	for _, w := range warnings {
 		s.Warningf("%s", w)
 	}
+	applyCoverage(&g, coverage, in.FailOnUnassessed)
 	rep := &Report{Image: in.Image, Digest: img.Digest, Packages: img.Packages, Findings: findings, Secrets: img.Secrets,
-		Counts: countBySeverity(findings), Gate: g, Databases: sources, IgnoreWarnings: warnings}
+		Counts: countBySeverity(findings), Gate: g, Coverage: coverage, IgnoreWarnings: warnings}
 	files, err := WriteReports(in.OutputDir, img, rep, ReportOptions{SBOMFormat: in.SBOMFormat, SARIFCategory: in.SARIFCategory,
 		Dockerfile: dockerfile, Now: now})
 	if err != nil {
@@ -59,7 +63,7 @@ func Run(ctx context.Context, s *actionio.Step, in *Inputs) error {
 		return err
 	}
 	if !g.Passed {
-		return fmt.Errorf("gate failed (fail-on: %s, fail-on-secrets: %t): %s", in.FailOn, in.FailOnSecrets, g.Reason)
+		return fmt.Errorf("gate failed (fail-on: %s, fail-on-secrets: %t, fail-on-unassessed: %s): %s", in.FailOn, in.FailOnSecrets, in.FailOnUnassessed, g.Reason)
 	}
 	return nil
 }
@@ -89,28 +93,9 @@ func summary(img *Image, rep *Report) string {
 	fmt.Fprintf(&b, "## Scan of `%s`\n\nGate %s: %s.\n\n", img.Name, verdict, rep.Gate.Reason)
 	fmt.Fprintf(&b, "%d package%s in %d layer%s; %d vulnerabilit%s; %d secret%s.\n\n", len(rep.Packages), plural(len(rep.Packages), "", "s"),
 		img.Layers, plural(img.Layers, "", "s"), len(rep.Findings), plural(len(rep.Findings), "y", "ies"), len(rep.Secrets), plural(len(rep.Secrets), "", "s"))
-	sevs := []string{"CRITICAL", "HIGH", "MEDIUM", "LOW", "UNKNOWN"}
-	byEco := map[string]map[string]int{}
-	pkgsByEco := map[string]int{}
-	for _, p := range rep.Packages {
-		pkgsByEco[p.Ecosystem]++
-	}
-	for _, f := range rep.Findings {
-		if byEco[f.Package.Ecosystem] == nil {
-			byEco[f.Package.Ecosystem] = map[string]int{}
-		}
-		byEco[f.Package.Ecosystem][f.Severity]++
-	}
-	b.WriteString("| ecosystem | packages | critical | high | medium | low | unknown |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n")
-	for _, eco := range slices.Sorted(maps.Keys(pkgsByEco)) {
-		fmt.Fprintf(&b, "| %s | %d |", eco, pkgsByEco[eco])
-		for _, sv := range sevs {
-			fmt.Fprintf(&b, " %d |", byEco[eco][sv])
-		}
-		b.WriteString("\n")
-	}
-	fmt.Fprintf(&b, "| **all** | %d |", len(rep.Packages))
-	for _, sv := range sevs {
+	b.WriteString(coverageTable(rep.Coverage, rep.Findings))
+	fmt.Fprintf(&b, "| **all** | %d | |", len(rep.Packages))
+	for _, sv := range []string{"CRITICAL", "HIGH", "MEDIUM", "LOW", "UNKNOWN"} {
 		fmt.Fprintf(&b, " %d |", rep.Counts[sv])
 	}
 	b.WriteString("\n")
@@ -147,6 +132,5 @@ func summary(img *Image, rep *Report) string {
 	if rep.SARIFDropped > 0 {
 		fmt.Fprintf(&b, "\nSARIF: %d least severe results dropped to stay within code scanning's limits (the JSON report has them all).\n", rep.SARIFDropped)
 	}
-	b.WriteString("\nDatabase: " + strings.Join(rep.Databases, "; ") + "\n")
 	return b.String()
 }

@@ -43,6 +43,7 @@ type sarifInput struct {
 	target     *target
 	findings   []Finding
 	secrets    []Secret
+	coverage   []Coverage // per ecosystem, in the run's properties: what was not assessed is visible there too
 	category   string
 	dockerfile string      // repository path of the Dockerfile, when given
 	lines      map[int]int // layer -> Dockerfile line
@@ -91,6 +92,7 @@ func (in sarifInput) encode(findings []Finding, dropped int) ([]byte, error) {
 	props := sarif.NewPropertyBag()
 	props.Add("image", in.target.ref)
 	props.Add("droppedResults", dropped)
+	props.Add("coverage", in.coverage)
 	run.Properties = props.Properties
 	rules := map[string]bool{}
 	for _, f := range findings {

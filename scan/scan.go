@@ -12,12 +12,14 @@ type Inputs struct {
 	IgnoreUnfixed bool
 	IgnoreFile    string
 	FailOnSecrets bool
-	DBURL         string
-	DBDir         string
-	Offline       bool
-	SBOMFormat    string
-	OutputDir     string
-	SARIFCategory string
+	// FailOnUnassessed fails the gate when packages could not be assessed: os (the operating system's), all, none.
+	FailOnUnassessed string
+	DBURL            string
+	DBDir            string
+	Offline          bool
+	SBOMFormat       string
+	OutputDir        string
+	SARIFCategory    string
 }
 
 // Spec declares the scan action's inputs and outputs, bound to in.
@@ -33,6 +35,8 @@ func Spec(in *Inputs) *actionio.Spec {
 	s.Bool(&in.IgnoreUnfixed, "ignore-unfixed", false, "Do not fail on vulnerabilities that have no fixed version.")
 	s.String(&in.IgnoreFile, "ignore-file", "", "YAML file of ignored findings (id, package, reason, expires).")
 	s.Bool(&in.FailOnSecrets, "fail-on-secrets", true, "Fail when a secret is found in a layer.")
+	s.Enum(&in.FailOnUnassessed, "fail-on-unassessed", "os", []string{"os", "all", "none"},
+		"Fail when packages could not be assessed (unknown distribution, no database for their ecosystem): os for the operating system's packages, all, or none; each is a warning anyway.")
 	s.String(&in.DBURL, "db-url", "https://osv-vulnerabilities.storage.googleapis.com", "Base URL of the OSV database (<Ecosystem>/all.zip under it).")
 	s.String(&in.DBDir, "db-dir", "", "Directory holding the OSV database offline, laid out as <Ecosystem>/all.zip.")
 	s.Bool(&in.Offline, "offline", false, "Use only db-dir and the local cache; never download.")

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -212,7 +213,7 @@ func TestScanRealImage(t *testing.T) {
 	dockerfile := filepath.Join(t.TempDir(), "Dockerfile")
 	os.WriteFile(dockerfile, []byte(realDockerfile), 0o644)
 	r := runScan(t, map[string]string{"image": img, "db-dir": db, "offline": "true", "sbom-format": "both", "dockerfile": dockerfile})
-	if r.code != 1 || !strings.Contains(r.log, "gate failed (fail-on: critical, fail-on-secrets: true): 1 vulnerability at or above CRITICAL and 2 secrets in the layers") {
+	if r.code != 1 || !strings.Contains(r.log, "gate failed (fail-on: critical, fail-on-secrets: true, fail-on-unassessed: os): 1 vulnerability at or above CRITICAL and 2 secrets in the layers") {
 		t.Fatalf("exit %d\n%s", r.code, r.log)
 	}
 	if r.out["sbom"] != filepath.Join(r.dir, "realistic-sbom.cdx.json")+"\n"+filepath.Join(r.dir, "realistic-sbom.spdx.json") ||
@@ -220,7 +221,15 @@ func TestScanRealImage(t *testing.T) {
 		r.out["counts"] != `{"CRITICAL":1,"HIGH":2,"LOW":0,"MEDIUM":7,"UNKNOWN":0}` {
 		t.Errorf("outputs: %q", r.out)
 	}
-	for _, want := range []string{"| npm | 29 | 1 | 1 | 1 | 0 | 0 |", "| GHSA-xvch-5gv4-984h | CRITICAL | minimist | 1.2.5 | 1.2.6 | 2 |", "| PrivateKey | `/root/.ssh/id_ecdsa` | 1 | 4 |"} {
+	for _, c := range r.report.Coverage { // every ecosystem of the image has records here
+		if !c.Assessed || c.Records == 0 {
+			t.Errorf("coverage: %+v", c)
+		}
+	}
+	if npm := regexp.MustCompile(`\| npm \| 29 \| \S+/npm/all\.zip \(\d+ records\) \| 1 \| 1 \| 1 \| 0 \| 0 \|`); !npm.MatchString(r.summary) {
+		t.Errorf("summary lacks npm's coverage row:\n%s", r.summary)
+	}
+	for _, want := range []string{"| GHSA-xvch-5gv4-984h | CRITICAL | minimist | 1.2.5 | 1.2.6 | 2 |", "| PrivateKey | `/root/.ssh/id_ecdsa` | 1 | 4 |"} {
 		if !strings.Contains(r.summary, want) {
 			t.Errorf("summary lacks %q:\n%s", want, r.summary)
 		}
@@ -252,9 +261,15 @@ func TestScanRealImage(t *testing.T) {
 				PartialFingerprints map[string]string `json:"partialFingerprints"`
 			} `json:"results"`
 			AutomationDetails struct{ ID string } `json:"automationDetails"`
+			Properties        struct {
+				Coverage []Coverage `json:"coverage"`
+			} `json:"properties"`
 		} `json:"runs"`
 	}
 	json.Unmarshal(sarifRaw, &log)
+	if got := log.Runs[0].Properties.Coverage; len(got) != len(r.report.Coverage) || len(got) == 0 {
+		t.Errorf("the SARIF run's coverage %+v, the report's %+v", got, r.report.Coverage)
+	}
 	lines := map[string]int{}
 	for _, res := range log.Runs[0].Results {
 		lines[res.RuleID] = res.Locations[0].PhysicalLocation.Region.StartLine

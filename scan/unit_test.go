@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -86,7 +87,7 @@ func scanLayers(t *testing.T, layers ...testenv.Layer) (*fileSystem, []Package) 
 func loadFixtures(t *testing.T, pkgs []Package) *database {
 	t.Helper()
 	src := &dbSource{dir: osvDir(t), offline: true}
-	db, _, err := loadDatabase(context.Background(), src, pkgs, t.Logf)
+	db, err := loadDatabase(context.Background(), src, pkgs, newCoverage(pkgs, ""), t.Logf)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,12 +186,18 @@ func TestDatabaseErrors(t *testing.T) {
 	lp, _ := layout.FromPath(img)
 	lp.AppendImage(i, layout.WithPlatform(v1.Platform{OS: "linux", Architecture: "amd64"}))
 
+	// No database for an application ecosystem: never silent. A warning, the report's coverage, and a failed
+	// gate when fail-on-unassessed covers it (the default covers the operating system's packages only).
 	r := runScan(t, map[string]string{"image": img, "offline": "true"})
-	if r.code != 1 || !strings.Contains(r.log, `offline and no OSV database for npm: give input \"db-dir\"`) && !strings.Contains(r.log, `offline and no OSV database for npm: give input "db-dir"`) {
+	if r.code != 0 || !strings.Contains(r.log, "::warning::1 npm package not assessed: no OSV database for this ecosystem: offline, and npm is neither in db-dir nor in the cache") {
 		t.Errorf("offline, no database: exit %d\n%s", r.code, r.log)
 	}
-	if files, _ := os.ReadDir(r.dir); len(files) != 0 {
-		t.Errorf("reports written without a database: %v", files)
+	if len(r.report.Coverage) != 1 || r.report.Coverage[0].Assessed || !strings.Contains(r.summary, "**not assessed**: no OSV database") {
+		t.Errorf("coverage %+v\n%s", r.report.Coverage, r.summary)
+	}
+	r = runScan(t, map[string]string{"image": img, "offline": "true", "fail-on-unassessed": "all"})
+	if r.code != 1 || !strings.Contains(r.log, "1 npm package not assessed (no OSV database for this ecosystem") {
+		t.Errorf("fail-on-unassessed: all: exit %d\n%s", r.code, r.log)
 	}
 	db := t.TempDir()
 	os.MkdirAll(filepath.Join(db, "npm"), 0o755)
@@ -285,7 +292,7 @@ func TestDatabaseCache(t *testing.T) {
 	if _, from, err := src.Load(context.Background(), "npm", warn); err != nil || !strings.Contains(from, "cached") {
 		t.Errorf("offline with a cache: %q %v", from, err)
 	}
-	if _, _, err := src.Load(context.Background(), "PyPI", warn); err == nil || !strings.Contains(err.Error(), "offline and no OSV database for PyPI") {
+	if _, _, err := src.Load(context.Background(), "PyPI", warn); !errors.Is(err, errNoDatabase) || !strings.Contains(err.Error(), "offline, and PyPI is neither in db-dir nor in the cache") {
 		t.Errorf("offline without: %v", err)
 	}
 }

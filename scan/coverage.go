@@ -1,0 +1,133 @@
+package scan
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+)
+
+// Coverage is what the scan could assess in one ecosystem of the image: a scanner that reports zero findings
+// because it did not understand the image is worse than none, so every ecosystem the image has packages in
+// says what its packages were matched against, or why they were not.
+type Coverage struct {
+	Ecosystem string `json:"ecosystem"` // OSV's name (Debian:12, PyPI); for packages of no known ecosystem, what they are
+	OS        bool   `json:"os"`        // the operating system's packages (deb, apk, rpm)
+	Packages  int    `json:"packages"`
+	Assessed  bool   `json:"assessed"`
+	Database  string `json:"database,omitempty"` // where the records came from
+	Records   int    `json:"records,omitempty"`  // records of the ecosystem's database read
+	Reason    string `json:"reason,omitempty"`   // why it was not assessed
+}
+
+// errNoDatabase is a database that does not have the ecosystem: nothing to match its packages against.
+var errNoDatabase = errors.New("no OSV database for this ecosystem")
+
+// osTypes are the package types an operating system installs.
+var osTypes = map[string]bool{"deb": true, "apk": true, "rpm": true}
+
+// coverageKey is the ecosystem a package is counted under: its OSV ecosystem, or, when it has none (an OS
+// package of an unknown distribution), its type.
+func coverageKey(p Package) string {
+	if p.Ecosystem != "" {
+		return p.Ecosystem
+	}
+	return p.Type + " packages"
+}
+
+// newCoverage counts the packages per ecosystem; unknown is why packages without an ecosystem could not be
+// placed ("" when every package has one).
+func newCoverage(pkgs []Package, unknown string) map[string]*Coverage {
+	cov := map[string]*Coverage{}
+	for _, p := range pkgs {
+		k := coverageKey(p)
+		c := cov[k]
+		if c == nil {
+			c = &Coverage{Ecosystem: k, OS: osTypes[p.Type]}
+			if p.Ecosystem == "" {
+				c.Reason = cmp.Or(unknown, "no OSV ecosystem for these packages")
+			}
+			cov[k] = c
+		}
+		c.Packages++
+	}
+	return cov
+}
+
+// sortedCoverage is the coverage in a stable order: the operating system first, then by name.
+func sortedCoverage(cov map[string]*Coverage) []Coverage {
+	var out []Coverage
+	for _, k := range slices.Sorted(maps.Keys(cov)) {
+		out = append(out, *cov[k])
+	}
+	slices.SortStableFunc(out, func(a, b Coverage) int {
+		switch {
+		case a.OS && !b.OS:
+			return -1
+		case !a.OS && b.OS:
+			return 1
+		}
+		return 0
+	})
+	return out
+}
+
+// unassessed lists the coverage the gate's fail-on-unassessed covers that was not assessed: "os" the
+// operating system's packages, "all" every ecosystem, "none" nothing.
+func unassessed(cov []Coverage, mode string) []Coverage {
+	var out []Coverage
+	for _, c := range cov {
+		if !c.Assessed && (mode == "all" || mode == "os" && c.OS) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// applyCoverage fails the gate for what fail-on-unassessed covers and was not assessed, naming it.
+func applyCoverage(g *Gate, cov []Coverage, mode string) {
+	missing := unassessed(cov, mode)
+	if len(missing) == 0 {
+		return
+	}
+	var why []string
+	for _, c := range missing {
+		why = append(why, fmt.Sprintf("%d %s package%s not assessed (%s)", c.Packages, c.Ecosystem, plural(c.Packages, "", "s"), c.Reason))
+	}
+	reason := strings.Join(why, "; ") + " [fail-on-unassessed: " + mode + "]"
+	if g.Passed {
+		g.Passed, g.Reason = false, reason
+	} else {
+		g.Reason += " and " + reason
+	}
+}
+
+// coverageTable is the summary's per-ecosystem table.
+func coverageTable(cov []Coverage, findings []Finding) string {
+	sevs := []string{"CRITICAL", "HIGH", "MEDIUM", "LOW", "UNKNOWN"}
+	byEco := map[string]map[string]int{}
+	for _, f := range findings {
+		k := coverageKey(f.Package)
+		if byEco[k] == nil {
+			byEco[k] = map[string]int{}
+		}
+		byEco[k][f.Severity]++
+	}
+	var b strings.Builder
+	b.WriteString("| ecosystem | packages | matched against | critical | high | medium | low | unknown |\n" +
+		"| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |\n")
+	for _, c := range cov {
+		against := fmt.Sprintf("%s (%d records)", c.Database, c.Records)
+		if !c.Assessed {
+			against = "⚠️ **not assessed**: " + c.Reason
+		}
+		fmt.Fprintf(&b, "| %s | %d | %s |", c.Ecosystem, c.Packages, strings.ReplaceAll(against, "|", "\\|"))
+		for _, sv := range sevs {
+			fmt.Fprintf(&b, " %d |", byEco[c.Ecosystem][sv])
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}
