@@ -20,6 +20,10 @@ type Coverage struct {
 	Database  string `json:"database,omitempty"` // where the records came from
 	Records   int    `json:"records,omitempty"`  // records of the ecosystem's database read
 	Reason    string `json:"reason,omitempty"`   // why it was not assessed
+	// Unevaluated are affected entries naming its packages that could not be evaluated (GIT or unknown
+	// range types: their versions lists still count); Withdrawn the withdrawn records naming them.
+	Unevaluated int `json:"unevaluated,omitempty"`
+	Withdrawn   int `json:"withdrawn,omitempty"`
 }
 
 // errNoDatabase is a database that does not have the ecosystem: nothing to match its packages against.
@@ -34,7 +38,7 @@ func coverageKey(p Package) string {
 	if p.Ecosystem != "" {
 		return p.Ecosystem
 	}
-	return p.Type + " packages"
+	return p.Type
 }
 
 // newCoverage counts the packages per ecosystem; unknown is why packages without an ecosystem could not be
@@ -54,6 +58,25 @@ func newCoverage(pkgs []Package, unknown string) map[string]*Coverage {
 		c.Packages++
 	}
 	return cov
+}
+
+// uncatalogued puts first the operating system whose packages the scan cannot read (an rpm distribution): no
+// package carries its reason, so the distribution does.
+func uncatalogued(cov []Coverage, d Distro) []Coverage {
+	eco, reason := d.Assessable()
+	if d.Format != "rpm" || reason == "" {
+		return cov
+	}
+	return append([]Coverage{{Ecosystem: eco, OS: true, Reason: reason}}, cov...)
+}
+
+// packagesOf names a coverage entry's packages: "12 Debian:12 packages", or the ecosystem's packages when
+// nobody counted them.
+func packagesOf(c Coverage) string {
+	if c.Packages == 0 && c.Reason != "" {
+		return c.Ecosystem + " packages"
+	}
+	return fmt.Sprintf("%d %s package%s", c.Packages, c.Ecosystem, plural(c.Packages, "", "s"))
 }
 
 // sortedCoverage is the coverage in a stable order: the operating system first, then by name.
@@ -94,7 +117,7 @@ func applyCoverage(g *Gate, cov []Coverage, mode string) {
 	}
 	var why []string
 	for _, c := range missing {
-		why = append(why, fmt.Sprintf("%d %s package%s not assessed (%s)", c.Packages, c.Ecosystem, plural(c.Packages, "", "s"), c.Reason))
+		why = append(why, fmt.Sprintf("%s not assessed (%s)", packagesOf(c), c.Reason))
 	}
 	reason := strings.Join(why, "; ") + " [fail-on-unassessed: " + mode + "]"
 	if g.Passed {
@@ -120,6 +143,9 @@ func coverageTable(cov []Coverage, findings []Finding) string {
 		"| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |\n")
 	for _, c := range cov {
 		against := fmt.Sprintf("%s (%d records)", c.Database, c.Records)
+		if c.Unevaluated > 0 {
+			against += fmt.Sprintf("; %d affected entr%s not evaluable (GIT ranges)", c.Unevaluated, plural(c.Unevaluated, "y", "ies"))
+		}
 		if !c.Assessed {
 			against = "⚠️ **not assessed**: " + c.Reason
 		}

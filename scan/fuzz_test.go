@@ -9,12 +9,19 @@ import (
 )
 
 // The parsers of what the scan reads from outside, the OSV records and zips and an image's package metadata,
-// return errors on any input; none panics. Seeds: the records of testdata/osv and the metadata formats.
+// return errors on any input; none panics. Seeds: the records of testdata/osv, the OSV schema's cases of
+// osvCases (limits, special values, withdrawn, GIT and unknown ranges, free-form *_specific blocks) and the
+// metadata formats.
 func FuzzParseRecord(f *testing.F) {
 	files, _ := filepath.Glob(filepath.Join("testdata", "osv", "*", "*.json"))
 	for _, p := range files {
 		raw, _ := os.ReadFile(p)
 		f.Add(raw, "1.2.3")
+	}
+	for _, c := range osvCases() {
+		for v := range c.probes {
+			f.Add([]byte(c.record), v)
+		}
 	}
 	f.Fuzz(func(t *testing.T, raw []byte, version string) {
 		r, err := parseRecord(raw)
@@ -27,10 +34,14 @@ func FuzzParseRecord(f *testing.F) {
 			}
 			rate(r, a)
 		}
+		withdrawnBy(r, osvScanTime)
 		db := &database{records: map[string][]*record{}, loaded: map[string]int{}}
 		for _, a := range r.Affected {
 			db.records[matchKey(a.Package.Ecosystem, a.Package.Name)] = []*record{r}
-			db.match([]Package{{Name: a.Package.Name, Version: version, Ecosystem: a.Package.Ecosystem}})
+			db.withdrawn = map[string][]*record{matchKey(a.Package.Ecosystem, a.Package.Name): {r}}
+			pkgs := []Package{{Name: a.Package.Name, Version: version, Ecosystem: a.Package.Ecosystem}}
+			db.match(pkgs)
+			db.unevaluated(pkgs)
 		}
 	})
 }
@@ -44,9 +55,19 @@ func FuzzReadZip(f *testing.F) {
 	zw.Close()
 	f.Add(buf.Bytes())
 	f.Add([]byte("PK\x03\x04 not really"))
+	for _, c := range osvCases() {
+		if c.ecosystem == "npm" {
+			f.Add(osvZip(f, c.record))
+		}
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		db := &database{records: map[string][]*record{}, loaded: map[string]int{}}
-		db.readZip("npm", data, map[string]bool{matchKey("npm", "minimist"): true})
+		db := &database{records: map[string][]*record{}, loaded: map[string]int{}, now: osvScanTime}
+		if db.readZip("npm", data, map[string]bool{matchKey("npm", "minimist"): true, matchKey("npm", "pkg"): true}) != nil {
+			return
+		}
+		pkgs := []Package{{Name: "minimist", Version: "1.2.5", Ecosystem: "npm"}, {Name: "pkg", Version: "1.0.1", Ecosystem: "npm"}}
+		db.match(pkgs)
+		db.unevaluated(pkgs)
 	})
 }
 

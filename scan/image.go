@@ -29,6 +29,7 @@ type Image struct {
 	Digest   string // the manifest digest, when known
 	Layers   int
 	Packages []Package
+	Distro   Distro // the distribution its OS packages come from, and their OSV ecosystem (Distro.Assessable)
 	Secrets  []Secret
 
 	target *target
@@ -45,7 +46,8 @@ func ReadImage(ctx context.Context, image string) (*Image, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", image, err)
 	}
-	return &Image{Name: t.name, Digest: t.digest, Layers: fs.layers, Packages: catalog(fs), Secrets: fs.secrets, target: t}, nil
+	return &Image{Name: t.name, Digest: t.digest, Layers: fs.layers, Packages: catalog(fs), Distro: osRelease(fs),
+		Secrets: fs.secrets, target: t}, nil
 }
 
 // target is the image a scan reads, and the names its reports use.

@@ -17,7 +17,7 @@ type Package struct {
 	Name      string `json:"name"`
 	Version   string `json:"version"`
 	Type      string `json:"type"`      // deb, apk, python, npm, go-module
-	Ecosystem string `json:"ecosystem"` // OSV's: Debian:12, Alpine:v3.20, PyPI, npm, Go
+	Ecosystem string `json:"ecosystem"` // OSV's: Debian:12, Ubuntu:22.04:LTS, PyPI, Go; "" for an unknown distribution's
 	PURL      string `json:"purl"`
 	// Source is the source package (deb, apk origin): Debian's OSV records name source packages.
 	Source        string `json:"source,omitempty"`
@@ -28,11 +28,9 @@ type Package struct {
 
 // Ecosystems the catalogue knows, as OSV names them.
 const (
-	ecoDebian = "Debian"
-	ecoAlpine = "Alpine"
-	ecoPyPI   = "PyPI"
-	ecoNPM    = "npm"
-	ecoGo     = "Go"
+	ecoPyPI = "PyPI"
+	ecoNPM  = "npm"
+	ecoGo   = "Go"
 )
 
 var pythonMetadata = regexp.MustCompile(`/(site|dist)-packages/[^/]+\.(dist-info/METADATA|egg-info/PKG-INFO|egg-info)$`)
@@ -40,7 +38,8 @@ var pythonMetadata = regexp.MustCompile(`/(site|dist)-packages/[^/]+\.(dist-info
 // wanted tells the files a cataloguer reads.
 func wanted(p string) bool {
 	switch p {
-	case "/var/lib/dpkg/status", "/lib/apk/db/installed", "/etc/os-release", "/usr/lib/os-release", "/etc/alpine-release":
+	case "/var/lib/dpkg/status", "/lib/apk/db/installed", "/etc/os-release", "/usr/lib/os-release", "/etc/alpine-release",
+		"/etc/debian_version", "/etc/redhat-release", "/etc/rocky-release", "/etc/almalinux-release": // osRelease's
 		return true
 	}
 	switch {
@@ -50,36 +49,6 @@ func wanted(p string) bool {
 		return strings.Contains(p, "/node_modules/") || !strings.HasPrefix(p, "/usr/share/")
 	}
 	return pythonMetadata.MatchString(p)
-}
-
-// distro is the OS release an image's packages belong to.
-type distro struct{ id, versionID, codename string }
-
-func osRelease(fs *fileSystem) distro {
-	var d distro
-	for _, p := range []string{"/etc/os-release", "/usr/lib/os-release"} {
-		f, ok := fs.files[p]
-		if !ok {
-			continue
-		}
-		for _, line := range strings.Split(string(f.data), "\n") {
-			k, v, _ := strings.Cut(line, "=")
-			v = strings.Trim(strings.TrimSpace(v), `"'`)
-			switch k {
-			case "ID":
-				d.id = v
-			case "VERSION_ID":
-				d.versionID = v
-			case "VERSION_CODENAME":
-				d.codename = v
-			}
-		}
-		break
-	}
-	if f, ok := fs.files["/etc/alpine-release"]; ok && d.id == "" {
-		d.id, d.versionID = "alpine", strings.TrimSpace(string(f.data))
-	}
-	return d
 }
 
 // catalog lists the packages of the final filesystem, sorted by type, name, version and path.
@@ -153,12 +122,11 @@ func paragraphs(data []byte, sep string) []map[string]string {
 	return out
 }
 
-func dpkgPackages(f found, d distro) []Package {
-	eco := ecoDebian
-	if d.versionID != "" {
-		eco += ":" + strings.Split(d.versionID, ".")[0]
-	}
-	ns := d.id
+// dpkgPackages are the installed packages of a dpkg database, in the distribution's ecosystem ("" when it is
+// unknown: not assessed, rather than matched against another distribution's records).
+func dpkgPackages(f found, d Distro) []Package {
+	eco := d.ecosystemFor("deb")
+	ns := d.ID
 	if ns == "" {
 		ns = "debian"
 	}
@@ -179,8 +147,8 @@ func dpkgPackages(f found, d distro) []Package {
 			}
 		}
 		q := packageurl.Qualifiers{{Key: "arch", Value: r["Architecture"]}}
-		if d.id != "" && d.versionID != "" {
-			q = append(q, packageurl.Qualifier{Key: "distro", Value: d.id + "-" + d.versionID})
+		if d.ID != "" && d.VersionID != "" {
+			q = append(q, packageurl.Qualifier{Key: "distro", Value: d.ID + "-" + d.VersionID})
 		}
 		out = append(out, Package{Name: r["Package"], Version: r["Version"], Type: "deb", Ecosystem: eco,
 			PURL:   packageurl.NewPackageURL("deb", ns, r["Package"], r["Version"], q, "").ToString(),
@@ -189,10 +157,13 @@ func dpkgPackages(f found, d distro) []Package {
 	return out
 }
 
-func apkPackages(f found, d distro) []Package {
-	eco := ecoAlpine
-	if parts := strings.Split(d.versionID, "."); len(parts) >= 2 {
-		eco += ":v" + parts[0] + "." + parts[1]
+// apkPackages are the packages of an apk database, in the ecosystem of the distribution (Alpine, Wolfi,
+// Chainguard) and under its PURL namespace.
+func apkPackages(f found, d Distro) []Package {
+	eco := d.ecosystemFor("apk")
+	ns := d.ID
+	if ns == "" {
+		ns = "alpine"
 	}
 	var out []Package
 	for _, r := range paragraphs(f.data, ":") {
@@ -200,15 +171,15 @@ func apkPackages(f found, d distro) []Package {
 			continue
 		}
 		q := packageurl.Qualifiers{{Key: "arch", Value: r["A"]}}
-		if d.versionID != "" {
-			q = append(q, packageurl.Qualifier{Key: "distro", Value: "alpine-" + d.versionID})
+		if d.VersionID != "" {
+			q = append(q, packageurl.Qualifier{Key: "distro", Value: ns + "-" + d.VersionID})
 		}
 		src := r["o"]
 		if src == "" {
 			src = r["P"]
 		}
 		out = append(out, Package{Name: r["P"], Version: r["V"], Type: "apk", Ecosystem: eco,
-			PURL:   packageurl.NewPackageURL("apk", "alpine", r["P"], r["V"], q, "").ToString(),
+			PURL:   packageurl.NewPackageURL("apk", ns, r["P"], r["V"], q, "").ToString(),
 			Source: src, SourceVersion: r["V"], Layer: f.layer, Path: f.path})
 	}
 	return out

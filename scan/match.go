@@ -34,6 +34,11 @@ func Match(ctx context.Context, db Database, pkgs []Package, unknown string, war
 	if err != nil {
 		return nil, nil, err
 	}
+	for eco, u := range d.unevaluated(pkgs) {
+		if c := cov[eco]; c != nil {
+			c.Unevaluated, c.Withdrawn = u.Entries, u.Withdrawn
+		}
+	}
 	return d.match(pkgs), sortedCoverage(cov), nil
 }
 
@@ -41,7 +46,7 @@ func Match(ctx context.Context, db Database, pkgs []Package, unknown string, war
 // fills in the coverage: an ecosystem the database does not have is not assessed, with the reason; any other
 // failure to read it is an error.
 func loadDatabase(ctx context.Context, src Database, pkgs []Package, cov map[string]*Coverage, warn func(string, ...any)) (*database, error) {
-	db := &database{records: map[string][]*record{}, loaded: map[string]int{}}
+	db := &database{records: map[string][]*record{}, loaded: map[string]int{}, now: time.Now()}
 	want := map[string]bool{}
 	ecos := map[string]bool{}
 	for _, p := range pkgs {

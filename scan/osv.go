@@ -6,11 +6,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"runtime"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/google/osv-scalibr/semantic"
 	gocvss20 "github.com/pandatix/go-cvss/20"
@@ -30,7 +31,7 @@ type record struct {
 	Severity         []severity `json:"severity"`
 	Affected         []affected `json:"affected"`
 	DatabaseSpecific struct {
-		Severity string `json:"severity"` // GitHub's advisories: CRITICAL, HIGH, MODERATE, LOW
+		Severity looseString `json:"severity"` // GitHub's advisories: CRITICAL, HIGH, MODERATE, LOW
 	} `json:"database_specific"`
 }
 
@@ -44,21 +45,20 @@ type affected struct {
 		Ecosystem string `json:"ecosystem"`
 		Name      string `json:"name"`
 	} `json:"package"`
-	Ranges []struct {
-		Type   string              `json:"type"`
-		Events []map[string]string `json:"events"`
-	} `json:"ranges"`
-	Versions          []string   `json:"versions"`
-	Severity          []severity `json:"severity"`
+	Ranges            []versionRange `json:"ranges"`
+	Versions          []string       `json:"versions"`
+	Severity          []severity     `json:"severity"`
 	EcosystemSpecific struct {
-		Urgency string `json:"urgency"` // Debian's security tracker
+		Urgency looseString `json:"urgency"` // Debian's security tracker
 	} `json:"ecosystem_specific"`
 }
 
 // database holds the records that can concern the image's packages, by ecosystem and name.
 type database struct {
-	records map[string][]*record // matchKey(ecosystem base, name) -> records
-	loaded  map[string]int       // ecosystem -> records read
+	records   map[string][]*record // matchKey(ecosystem base, name) -> records
+	loaded    map[string]int       // ecosystem -> records read
+	withdrawn map[string][]*record // matchKey -> records withdrawn by now, left out but counted (unevaluated)
+	now       time.Time            // the scan's time, for withdrawals; zero takes any withdrawal as done
 }
 
 func matchKey(ecosystem, name string) string {
@@ -70,7 +70,7 @@ func matchKey(ecosystem, name string) string {
 }
 
 // readZip reads an ecosystem's all.zip, keeping the records that name a package in want (matchKey) and
-// skipping withdrawn ones. A record that is not OSV JSON is an error naming it; nothing panics.
+// setting aside the ones withdrawn by db.now. A record that is not OSV JSON is an error naming it; nothing panics.
 func (db *database) readZip(ecosystem string, data []byte, want map[string]bool) error {
 	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
@@ -88,10 +88,12 @@ func (db *database) readZip(ecosystem string, data []byte, want map[string]bool)
 			if err != nil {
 				return fmt.Errorf("%s/all.zip: %s: %w", ecosystem, f.Name, err)
 			}
-			if r.Withdrawn == "" {
-				mu.Lock()
+			mu.Lock()
+			defer mu.Unlock()
+			if withdrawnBy(r, db.now) {
+				db.withdrawn = keep(db.withdrawn, r, want)
+			} else {
 				db.add(ecosystem, r, want)
-				mu.Unlock()
 			}
 			return nil
 		})
@@ -102,14 +104,23 @@ func (db *database) readZip(ecosystem string, data []byte, want map[string]bool)
 // add keeps a record under each package it names that the image has.
 func (db *database) add(ecosystem string, r *record, want map[string]bool) {
 	db.loaded[ecosystem]++
+	db.records = keep(db.records, r, want)
+}
+
+// keep files a record under each package it names that the image has, once per package.
+func keep(m map[string][]*record, r *record, want map[string]bool) map[string][]*record {
 	seen := map[string]bool{}
 	for _, a := range r.Affected {
 		k := matchKey(a.Package.Ecosystem, a.Package.Name)
 		if want[k] && !seen[k] {
+			if m == nil {
+				m = map[string][]*record{}
+			}
 			seen[k] = true
-			db.records[k] = append(db.records[k], r)
+			m[k] = append(m[k], r)
 		}
 	}
+	return m
 }
 
 func readRecord(f *zip.File) (*record, error) {
@@ -186,104 +197,77 @@ func (db *database) match(pkgs []Package) []Finding {
 	return out
 }
 
-// sameRelease: a Debian or Alpine record names the release ("Debian:12"); the others have one ecosystem.
+// sameRelease: a distribution's record names the release ("Debian:12", "Ubuntu:22.04:LTS"), and matches only
+// that release's packages, an Ubuntu Pro record its release's too (releaseKey); the others have one ecosystem.
 func sameRelease(recordEco, pkgEco string) bool {
 	if strings.Contains(recordEco, ":") || strings.Contains(pkgEco, ":") {
-		return recordEco == pkgEco
+		return releaseKey(recordEco) == releaseKey(pkgEco)
 	}
 	return true
 }
 
-// affects tells whether the version is affected, and the version that fixes it when known.
+// affects is the schema's IsVulnerable for one entry (docs/schema.md, "Evaluation"): the version is in the
+// versions list or in one of the ranges. The fix is the first fixed event above it, in the range that matched.
 func (a affected) affects(version, ecosystem string) (bool, string) {
-	if slices.Contains(a.Versions, version) {
+	if a.listed(version, ecosystem) {
 		return true, a.fixedAfter(version, ecosystem)
 	}
-	v, err := semantic.Parse(version, ecosystem)
-	if err != nil {
-		return false, ""
-	}
-	cmp := func(s string) int { // version compared with an event's version; "0" is before everything
-		if s == "0" {
-			return 1
-		}
-		c, err := v.CompareStr(s)
-		if err != nil {
-			return -2
-		}
-		return c
-	}
 	for _, rg := range a.Ranges {
-		if rg.Type != "ECOSYSTEM" && rg.Type != "SEMVER" {
-			continue // GIT ranges name commits
-		}
-		events := sortedEvents(rg.Events, ecosystem)
-		in, fixed := false, ""
-		for _, e := range events {
-			c := cmp(e.version)
-			if c == -2 {
-				continue
-			}
-			switch e.kind {
-			case "introduced":
-				if c >= 0 {
-					in, fixed = true, ""
-				}
-			case "fixed", "limit":
-				if c >= 0 {
-					in = false
-				} else if in && fixed == "" && e.kind == "fixed" {
-					fixed = e.version
-				}
-			case "last_affected":
-				if c > 0 {
-					in = false
-				}
-			}
-		}
-		if in {
+		if hit, fixed := rg.includes(version, ecosystem); hit {
 			return true, fixed
 		}
 	}
 	return false, ""
 }
 
-// fixedAfter is the first fixed event above the version, for a match found in the versions list.
+// fixedAfter is the first fixed event above the version, for a match found in the versions list. Only ranges
+// with an ordering count: a GIT range's fixed is a commit, which would read as a version in some ecosystems.
 func (a affected) fixedAfter(version, ecosystem string) string {
-	v, err := semantic.Parse(version, ecosystem)
-	if err != nil {
-		return ""
-	}
 	for _, rg := range a.Ranges {
-		for _, e := range sortedEvents(rg.Events, ecosystem) {
-			if c, err := v.CompareStr(e.version); e.kind == "fixed" && err == nil && c < 0 {
-				return e.version
-			}
+		parse, ok := rg.ordering(ecosystem)
+		if !ok {
+			continue
+		}
+		v, err := parse(version)
+		if err != nil {
+			continue
+		}
+		if fixed := firstFixedAbove(event{v: v}, sortedEvents(rg.Events, parse)); fixed != "" {
+			return fixed
 		}
 	}
 	return ""
 }
 
-type event struct{ kind, version string }
+// event is one of a range's events, its version parsed once.
+type event struct {
+	kind, version string
+	v             semantic.Version // nil for the schema's special values: introduced "0", limit "*"
+}
 
-func sortedEvents(events []map[string]string, ecosystem string) []event {
+// sortedEvents are a range's events in the range's ordering: the schema lets a database list them unsorted and
+// sorts them before evaluating. An event of a kind the schema does not define, or whose version the ordering
+// cannot parse, is left out: it cannot be placed.
+func sortedEvents(events []map[string]string, parse func(string) (semantic.Version, error)) []event {
 	var out []event
 	for _, m := range events {
-		for k, v := range m {
-			out = append(out, event{k, v})
+		for _, kind := range slices.Sorted(maps.Keys(m)) { // one key when valid; sorted so ties stay stable
+			e := event{kind: kind, version: m[kind]}
+			switch {
+			case kind == "introduced" && e.version == "0", kind == "limit" && strings.Contains(e.version, "*"):
+			case kind == "introduced", kind == "fixed", kind == "last_affected", kind == "limit":
+				v, err := parse(e.version)
+				if err != nil {
+					continue
+				}
+				e.v = v
+			default:
+				continue
+			}
+			out = append(out, e)
 		}
 	}
-	sort.SliceStable(out, func(i, j int) bool {
-		if out[i].version == "0" || out[j].version == "0" {
-			return out[i].version == "0" && out[j].version != "0"
-		}
-		vi, err := semantic.Parse(out[i].version, ecosystem)
-		if err != nil {
-			return false
-		}
-		c, err := vi.CompareStr(out[j].version)
-		return err == nil && c < 0
-	})
+	slices.SortStableFunc(out, order)
 	return out
 }
 
@@ -301,7 +285,7 @@ func rate(r *record, a affected) (string, string, float64) {
 			}
 		}
 	}
-	switch strings.ToUpper(r.DatabaseSpecific.Severity) {
+	switch strings.ToUpper(string(r.DatabaseSpecific.Severity)) {
 	case "CRITICAL":
 		return "CRITICAL", "ghsa database_specific.severity", 0
 	case "HIGH":
@@ -311,7 +295,7 @@ func rate(r *record, a affected) (string, string, float64) {
 	case "LOW":
 		return "LOW", "ghsa database_specific.severity", 0
 	}
-	switch strings.ToLower(a.EcosystemSpecific.Urgency) {
+	switch strings.ToLower(string(a.EcosystemSpecific.Urgency)) {
 	case "high":
 		return "HIGH", "debian urgency", 0
 	case "medium":

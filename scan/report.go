@@ -17,6 +17,7 @@ type Report struct {
 	Secrets        []Secret       `json:"secrets"`
 	Counts         map[string]int `json:"counts"`
 	Gate           Gate           `json:"gate"`
+	Distro         Distro         `json:"distro"`   // the operating system, as its release files name it
 	Coverage       []Coverage     `json:"coverage"` // per ecosystem: what its packages were matched against, or why not
 	SARIFDropped   int            `json:"sarifDropped"`
 	IgnoreWarnings []string       `json:"ignoreWarnings,omitempty"`

@@ -35,13 +35,15 @@ func Run(ctx context.Context, s *actionio.Step, in *Inputs) error {
 	if err != nil {
 		return err
 	}
-	findings, coverage, err := Match(ctx, NewDatabase(in.DBDir, in.DBURL, in.Offline), img.Packages, "", s.Warningf) // TODO(distro): the unknown distribution's name
+	_, unknownOS := img.Distro.Assessable()
+	findings, coverage, err := Match(ctx, NewDatabase(in.DBDir, in.DBURL, in.Offline), img.Packages, unknownOS, s.Warningf)
 	if err != nil {
 		return err
 	}
+	coverage = uncatalogued(coverage, img.Distro)
 	for _, c := range coverage {
 		if !c.Assessed {
-			s.Warningf("%d %s package%s not assessed: %s", c.Packages, c.Ecosystem, plural(c.Packages, "", "s"), c.Reason)
+			s.Warningf("%s not assessed: %s", packagesOf(c), c.Reason)
 		}
 	}
 	g, warnings := Judge(findings, img.Secrets, policy, now)
@@ -50,7 +52,7 @@ func Run(ctx context.Context, s *actionio.Step, in *Inputs) error {
 	}
 	applyCoverage(&g, coverage, in.FailOnUnassessed)
 	rep := &Report{Image: in.Image, Digest: img.Digest, Packages: img.Packages, Findings: findings, Secrets: img.Secrets,
-		Counts: countBySeverity(findings), Gate: g, Coverage: coverage, IgnoreWarnings: warnings}
+		Counts: countBySeverity(findings), Gate: g, Distro: img.Distro, Coverage: coverage, IgnoreWarnings: warnings}
 	files, err := WriteReports(in.OutputDir, img, rep, ReportOptions{SBOMFormat: in.SBOMFormat, SARIFCategory: in.SARIFCategory,
 		Dockerfile: dockerfile, Now: now})
 	if err != nil {

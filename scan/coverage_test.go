@@ -1,0 +1,46 @@
+package scan
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/infinite-scribe/scribe-actions/internal/testenv"
+)
+
+// What the scan cannot assess fails the default gate (fail-on-unassessed: os), naming it, and the summary's
+// table says it row by row: a distribution it cannot place (Kali's packages are not Debian's), an rpm
+// distribution whose database it does not read, and a release whose ecosystem the database lacks.
+func TestUnassessedOSFailsTheDefaultGate(t *testing.T) {
+	host := testenv.Registry(t, false)
+	db := t.TempDir()
+	if err := PackRecords(filepath.Join("testdata", "osv-distro"), db); err != nil {
+		t.Fatal(err)
+	}
+	kali := releaseFilesOf(t, "kali-rolling")
+	kali["var/lib/dpkg/status"] = ubuntuJammyStatus
+	debian := releaseFilesOf(t, "debian-12")
+	debian["var/lib/dpkg/status"] = ubuntuJammyStatus // the database has no Debian records at all
+	for _, tt := range []struct {
+		name  string
+		layer testenv.Layer
+		want  string
+	}{
+		{"kali", kali, "2 deb packages not assessed (unknown distribution"},
+		{"rocky", releaseFilesOf(t, "rocky-9"), "Rocky Linux:9 packages not assessed (Rocky Linux 9.3 (Blue Onyx) installs rpm packages, which the scan does not catalogue)"},
+		{"debian", debian, "2 Debian:12 packages not assessed (no OSV database for this ecosystem: no "},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			d := testenv.Push(t, host+"/acme/"+tt.name+":1", testenv.Image(t, "linux/amd64", tt.layer))
+			in := map[string]string{"image": host + "/acme/" + tt.name + "@" + d.String(), "db-dir": db, "offline": "true"}
+			r := runScan(t, in)
+			if r.code != 1 || !strings.Contains(r.log, "fail-on-unassessed: os): "+tt.want) || !strings.Contains(r.summary, "⚠️ **not assessed**") {
+				t.Errorf("exit %d, want the gate to fail on %q\n%s\n%s", r.code, tt.want, r.log, r.summary)
+			}
+			in["fail-on-unassessed"] = "none"
+			if r := runScan(t, in); r.code != 0 || !strings.Contains(r.log, "::warning::") {
+				t.Errorf("fail-on-unassessed: none: exit %d, and still a warning wanted\n%s", r.code, r.log)
+			}
+		})
+	}
+}
