@@ -23,13 +23,14 @@ type dbSource struct {
 	now             func() time.Time
 }
 
-// defaultCache is where downloads are kept between runs: the runner's tool cache when there is one (cache it
-// with actions/cache), else the user's cache directory.
-func defaultCache() string {
-	if d := os.Getenv("SCRIBE_OSV_CACHE"); d != "" {
+// defaultCache is where downloads (and layer scans, beside them) are kept between runs: SCRIBE_OSV_CACHE, else
+// the runner's tool cache when there is one (cache it with actions/cache), else the user's cache directory.
+// getenv is the step's environment.
+func defaultCache(getenv func(string) string) string {
+	if d := getenv("SCRIBE_OSV_CACHE"); d != "" {
 		return d
 	}
-	if d := os.Getenv("RUNNER_TOOL_CACHE"); d != "" {
+	if d := getenv("RUNNER_TOOL_CACHE"); d != "" {
 		return filepath.Join(d, "scribe-actions", "osv")
 	}
 	d, err := os.UserCacheDir()

@@ -25,29 +25,34 @@ import (
 // Image is an image as the scan read it: its name for the reports, its packages (each from the layer that
 // brought it) and the secrets in any of its layers.
 type Image struct {
-	Name     string // what the reports are named after: the repository's last part, or the file's name
-	Digest   string // the manifest digest, when known
-	Layers   int
-	Packages []Package
-	Distro   Distro // the distribution its OS packages come from, and their OSV ecosystem (Distro.Assessable)
-	Secrets  []Secret
+	Name   string // what the reports are named after: the repository's last part, or the file's name
+	Digest string // the manifest digest, when known
+	Layers int
+	// CachedLayers were taken from the layer cache (their scan kept by an earlier run of this binary).
+	CachedLayers int
+	Packages     []Package
+	Distro       Distro // the distribution its OS packages come from, and their OSV ecosystem (Distro.Assessable)
+	Secrets      []Secret
+	Warnings     []string // what the scan could not do, not an error: a layer cache it could not use
 
 	target *target
 }
 
 // ReadImage opens the image input (a registry reference by digest, an OCI layout directory or a docker-save
 // tarball), reads each layer once and catalogues its packages and secrets.
-func ReadImage(ctx context.Context, image string) (*Image, error) {
+// Layer scans are kept in cacheDir by the layers' DiffIDs and taken from there next time ("": no cache).
+func ReadImage(ctx context.Context, image, cacheDir string) (*Image, error) {
 	t, err := openImage(ctx, image)
 	if err != nil {
 		return nil, err
 	}
-	fs, err := readImage(t, newSecretScanner())
+	cache := newLayerCache(cacheDir)
+	fs, err := readImage(t, newSecretScanner(), cache)
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", image, err)
 	}
-	return &Image{Name: t.name, Digest: t.digest, Layers: fs.layers, Packages: catalog(fs), Distro: osRelease(fs),
-		Secrets: fs.secrets, target: t}, nil
+	return &Image{Name: t.name, Digest: t.digest, Layers: fs.layers, CachedLayers: fs.cached, Packages: catalog(fs),
+		Distro: osRelease(fs), Secrets: fs.secrets, Warnings: cache.warn, target: t}, nil
 }
 
 // target is the image a scan reads, and the names its reports use.

@@ -41,13 +41,17 @@ type fileSystem struct {
 	files   map[string]found
 	secrets []Secret
 	layers  int
+	cached  int   // layers taken from the layer cache
 	bytes   int64 // uncompressed bytes read
 }
 
-// readImage reads every layer once, in parallel, then applies them in order: later files replace earlier ones,
-// whiteouts and opaque directories delete them. Secrets are reported from every layer, deleted later or not:
-// a secret in any layer ships with the image.
-func readImage(t *target, secrets *secretScanner) (*fileSystem, error) {
+// readImage reads every layer once, in parallel (or takes its scan from the cache, when not nil), then applies
+// them in order: later files replace earlier ones, whiteouts and opaque directories delete them. Secrets are
+// reported from every layer, deleted later or not: a secret in any layer ships with the image.
+func readImage(t *target, secrets *secretScanner, cache *layerCache) (*fileSystem, error) {
+	if cache == nil {
+		cache = &layerCache{}
+	}
 	ls, err := t.img.Layers()
 	if err != nil {
 		return nil, err
@@ -57,11 +61,15 @@ func readImage(t *target, secrets *secretScanner) (*fileSystem, error) {
 	g.SetLimit(runtime.GOMAXPROCS(0))
 	for i, l := range ls {
 		g.Go(func() error {
+			if scans[i] = cache.get(l, i); scans[i] != nil {
+				return nil
+			}
 			stored := i < len(t.stored) && t.stored[i]
 			var err error
 			if scans[i], err = readLayer(l, i, stored, secrets); err != nil {
 				return fmt.Errorf("layer %d: %w", i+1, err)
 			}
+			cache.put(l, scans[i])
 			return nil
 		})
 	}
@@ -69,7 +77,7 @@ func readImage(t *target, secrets *secretScanner) (*fileSystem, error) {
 		return nil, err
 	}
 	stack := layers.NewStack[found]()
-	fs := &fileSystem{files: map[string]found{}, layers: len(ls)}
+	fs := &fileSystem{files: map[string]found{}, layers: len(ls), cached: cache.hits}
 	for i, layer := range scans {
 		for _, d := range layer.deletes {
 			stack.Delete(d, i)

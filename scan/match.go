@@ -18,10 +18,10 @@ type Database interface {
 	Load(ctx context.Context, ecosystem string, warn func(string, ...any)) (zip []byte, from string, err error)
 }
 
-// NewDatabase is the database the inputs name: db-dir, else db-url downloaded into the cache (defaultCache);
-// offline never downloads.
-func NewDatabase(dir, url string, offline bool) Database {
-	return &dbSource{dir: dir, url: url, cache: defaultCache(), offline: offline,
+// NewDatabase is the database the inputs name: db-dir, else db-url downloaded into the cache folder; offline
+// never downloads.
+func NewDatabase(dir, url string, offline bool, cache string) Database {
+	return &dbSource{dir: dir, url: url, cache: cache, offline: offline,
 		client: &http.Client{Timeout: 10 * time.Minute}, now: time.Now}
 }
 

@@ -31,12 +31,16 @@ func Run(ctx context.Context, s *actionio.Step, in *Inputs) error {
 			return fmt.Errorf(`input "db-dir": %q is not a directory (want the OSV bucket's layout: <Ecosystem>/all.zip)`, in.DBDir)
 		}
 	}
-	img, err := ReadImage(ctx, in.Image)
+	cache := defaultCache(s.Action.Getenv)
+	img, err := ReadImage(ctx, in.Image, layerCacheDir(cache))
 	if err != nil {
 		return err
 	}
+	for _, w := range img.Warnings {
+		s.Warningf("%s", w)
+	}
 	_, unknownOS := img.Distro.Assessable()
-	findings, coverage, err := Match(ctx, NewDatabase(in.DBDir, in.DBURL, in.Offline), img.Packages, unknownOS, s.Warningf)
+	findings, coverage, err := Match(ctx, NewDatabase(in.DBDir, in.DBURL, in.Offline, cache), img.Packages, unknownOS, s.Warningf)
 	if err != nil {
 		return err
 	}
@@ -93,8 +97,8 @@ func summary(img *Image, rep *Report) string {
 		verdict = "❌ failed"
 	}
 	fmt.Fprintf(&b, "## Scan of `%s`\n\nGate %s: %s.\n\n", img.Name, verdict, rep.Gate.Reason)
-	fmt.Fprintf(&b, "%d package%s in %d layer%s; %d vulnerabilit%s; %d secret%s.\n\n", len(rep.Packages), plural(len(rep.Packages), "", "s"),
-		img.Layers, plural(img.Layers, "", "s"), len(rep.Findings), plural(len(rep.Findings), "y", "ies"), len(rep.Secrets), plural(len(rep.Secrets), "", "s"))
+	fmt.Fprintf(&b, "%d package%s in %d layer%s (%d from the layer cache); %d vulnerabilit%s; %d secret%s.\n\n", len(rep.Packages), plural(len(rep.Packages), "", "s"),
+		img.Layers, plural(img.Layers, "", "s"), img.CachedLayers, len(rep.Findings), plural(len(rep.Findings), "y", "ies"), len(rep.Secrets), plural(len(rep.Secrets), "", "s"))
 	b.WriteString(coverageTable(rep.Coverage, rep.Findings))
 	fmt.Fprintf(&b, "| **all** | %d | |", len(rep.Packages))
 	for _, sv := range []string{"CRITICAL", "HIGH", "MEDIUM", "LOW", "UNKNOWN"} {

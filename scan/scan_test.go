@@ -133,7 +133,7 @@ func inventory(t testing.TB, tarPath string) []Package {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fs, err := readImage(tg, nil)
+	fs, err := readImage(tg, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -396,7 +396,7 @@ func BenchmarkReadRealImage(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := readImage(tg, newSecretScanner()); err != nil {
+		if _, err := readImage(tg, newSecretScanner(), nil); err != nil {
 			b.Fatal(err)
 		}
 	}

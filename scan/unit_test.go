@@ -77,7 +77,7 @@ Description: removed, only its configuration left
 func scanLayers(t *testing.T, layers ...testenv.Layer) (*fileSystem, []Package) {
 	t.Helper()
 	img := testenv.Image(t, "linux/amd64", layers...)
-	fs, err := readImage(&target{img: img}, newSecretScanner())
+	fs, err := readImage(&target{img: img}, newSecretScanner(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
