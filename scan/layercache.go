@@ -44,6 +44,8 @@ type cachedFile struct {
 	Path  string
 	Data  []byte
 	GoBin string // a Go binary's build information, as debug.BuildInfo.String writes it
+	// GoVersion is the binary's toolchain: String writes it, but ParseBuildInfo does not read it back.
+	GoVersion string
 }
 
 type cachedDelete struct {
@@ -87,21 +89,19 @@ var scannerOnce = sync.OnceValues(func() (string, error) {
 // scannerID names this binary: the first 16 hex digits of its SHA-256 (hashed once per process).
 func scannerID() (string, error) { return scannerOnce() }
 
-// path is where a layer's entry is kept; "" when the layer has no DiffID to key it by.
-func (c *layerCache) path(l v1.Layer) string {
-	if c.dir == "" {
+// path is where a layer's entry is kept; "" when there is no cache or no DiffID to key it by. The DiffID comes
+// from the image's config (a layer's own DiffID method may decompress and hash the whole layer to know it).
+func (c *layerCache) path(diff v1.Hash) string {
+	if c.dir == "" || diff.Hex == "" {
 		return ""
 	}
-	d, err := l.DiffID()
-	if err != nil {
-		return ""
-	}
-	return filepath.Join(c.dir, d.Algorithm+"-"+d.Hex+".gob")
+	return filepath.Join(c.dir, diff.Algorithm+"-"+diff.Hex+".gob")
 }
 
-// get is the layer's scan from the cache, as layer index, or nil. An entry that does not decode is a miss, said.
-func (c *layerCache) get(l v1.Layer, index int) *layerScan {
-	p := c.path(l)
+// get is the scan of the layer with this DiffID from the cache, as layer index, or nil. An entry that does not
+// decode is a miss, said.
+func (c *layerCache) get(diff v1.Hash, index int) *layerScan {
+	p := c.path(diff)
 	if p == "" {
 		return nil
 	}
@@ -122,6 +122,7 @@ func (c *layerCache) get(l v1.Layer, index int) *layerScan {
 				c.said("layer cache entry %s: %s: %v: reading the layer", p, f.Path, err)
 				return nil
 			}
+			fd.gobin.GoVersion = f.GoVersion
 		}
 		ls.files = append(ls.files, fd)
 	}
@@ -139,8 +140,8 @@ func (c *layerCache) get(l v1.Layer, index int) *layerScan {
 }
 
 // put keeps a layer's scan, written whole or not at all (a temporary file renamed into place).
-func (c *layerCache) put(l v1.Layer, ls *layerScan) {
-	p := c.path(l)
+func (c *layerCache) put(diff v1.Hash, ls *layerScan) {
+	p := c.path(diff)
 	if p == "" {
 		return
 	}
@@ -148,7 +149,7 @@ func (c *layerCache) put(l v1.Layer, ls *layerScan) {
 	for _, f := range ls.files {
 		cf := cachedFile{Path: f.path, Data: f.data}
 		if f.gobin != nil {
-			cf.GoBin = f.gobin.String()
+			cf.GoBin, cf.GoVersion = f.gobin.String(), f.gobin.GoVersion
 		}
 		e.Files = append(e.Files, cf)
 	}

@@ -76,3 +76,15 @@ func reportOf(t *testing.T, r result) [3]any {
 	}
 	return [3]any{rep.Packages, rep.Findings, rep.Secrets}
 }
+
+// On the realistic image (Debian, Python, npm, a Go binary, secrets) a scan from the cache reports exactly
+// what the scan that filled it did: every cataloguer's input survives the round trip (a Go binary's toolchain
+// once did not: ParseBuildInfo does not read back the go line String writes).
+func TestLayerCacheRealImage(t *testing.T) {
+	img, db, cache := realImage(t), osvDir(t), t.TempDir()
+	cold := scanWithCache(t, cache, img, db)
+	warm := scanWithCache(t, cache, img, db)
+	if !strings.Contains(warm.summary, "(5 from the layer cache)") || !reflect.DeepEqual(reportOf(t, cold), reportOf(t, warm)) {
+		t.Errorf("cold:\n%s\nwarm:\n%s", cold.summary, warm.summary)
+	}
+}

@@ -56,12 +56,16 @@ func readImage(t *target, secrets *secretScanner, cache *layerCache) (*fileSyste
 	if err != nil {
 		return nil, err
 	}
+	diffs := make([]v1.Hash, len(ls)) // zero (no caching) when the config does not list them
+	if cf, err := t.img.ConfigFile(); err == nil && len(cf.RootFS.DiffIDs) == len(ls) {
+		copy(diffs, cf.RootFS.DiffIDs)
+	}
 	scans := make([]*layerScan, len(ls))
 	var g errgroup.Group
 	g.SetLimit(runtime.GOMAXPROCS(0))
 	for i, l := range ls {
 		g.Go(func() error {
-			if scans[i] = cache.get(l, i); scans[i] != nil {
+			if scans[i] = cache.get(diffs[i], i); scans[i] != nil {
 				return nil
 			}
 			stored := i < len(t.stored) && t.stored[i]
@@ -69,7 +73,7 @@ func readImage(t *target, secrets *secretScanner, cache *layerCache) (*fileSyste
 			if scans[i], err = readLayer(l, i, stored, secrets); err != nil {
 				return fmt.Errorf("layer %d: %w", i+1, err)
 			}
-			cache.put(l, scans[i])
+			cache.put(diffs[i], scans[i])
 			return nil
 		})
 	}
