@@ -192,6 +192,8 @@ func (db *database) match(pkgs []Package) []Finding {
 				break
 			}
 		}
+		// records come in the order the zip and the index hold them; the report must not depend on it
+		slices.SortFunc(hits, func(a, b Finding) int { return strings.Compare(a.ID, b.ID) })
 		out = append(out, fold(hits)...)
 	}
 	return out
