@@ -50,8 +50,11 @@ func newCoverage(pkgs []Package, unknown string) map[string]*Coverage {
 		c := cov[k]
 		if c == nil {
 			c = &Coverage{Ecosystem: k, OS: osTypes[p.Type]}
-			if p.Ecosystem == "" {
+			switch {
+			case p.Ecosystem == "" && osTypes[p.Type]:
 				c.Reason = cmp.Or(unknown, "no OSV ecosystem for these packages")
+			case p.Ecosystem == "":
+				c.Reason = "no OSV ecosystem for these packages (they do not say what they are: a jar without pom.properties names no Maven group)"
 			}
 			cov[k] = c
 		}
@@ -60,13 +63,15 @@ func newCoverage(pkgs []Package, unknown string) map[string]*Coverage {
 	return cov
 }
 
-// uncatalogued puts first the operating system whose packages the scan cannot read (an rpm distribution): no
-// package carries its reason, so the distribution does.
+// uncatalogued puts first the rpm distribution none of whose packages the scan could read: its database was
+// deleted to slim the image, or is one the scan cannot read. No package carries the reason, so the distribution
+// does.
 func uncatalogued(cov []Coverage, d Distro) []Coverage {
 	eco, reason := d.Assessable()
-	if d.Format != "rpm" || reason == "" {
+	if d.Format != "rpm" || reason != "" || slices.ContainsFunc(cov, func(c Coverage) bool { return c.Ecosystem == eco }) {
 		return cov
 	}
+	reason = fmt.Sprintf("%s installs rpm packages, but the image has no rpm database the scan can read (%s)", d.name(), rpmDatabasePlaces)
 	return append([]Coverage{{Ecosystem: eco, OS: true, Reason: reason}}, cov...)
 }
 

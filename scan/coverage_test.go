@@ -10,7 +10,7 @@ import (
 
 // What the scan cannot assess fails the default gate (fail-on-unassessed: os), naming it, and the summary's
 // table says it row by row: a distribution it cannot place (Kali's packages are not Debian's), an rpm
-// distribution whose database it does not read, and a release whose ecosystem the database lacks.
+// distribution without its rpm database, and a release whose ecosystem the database lacks.
 func TestUnassessedOSFailsTheDefaultGate(t *testing.T) {
 	host := testenv.Registry(t, false)
 	db := t.TempDir()
@@ -27,7 +27,7 @@ func TestUnassessedOSFailsTheDefaultGate(t *testing.T) {
 		want  string
 	}{
 		{"kali", kali, "2 deb packages not assessed (unknown distribution"},
-		{"rocky", releaseFilesOf(t, "rocky-9"), "Rocky Linux:9 packages not assessed (Rocky Linux 9.3 (Blue Onyx) installs rpm packages, which the scan does not catalogue)"},
+		{"rocky", releaseFilesOf(t, "rocky-9"), "Rocky Linux:9 packages not assessed (Rocky Linux 9.3 (Blue Onyx) installs rpm packages, but the image has no rpm database the scan can read (rpmdb.sqlite, "},
 		{"debian", debian, "2 Debian:12 packages not assessed (no OSV database for this ecosystem: no "},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

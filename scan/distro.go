@@ -1,7 +1,6 @@
 package scan
 
 import (
-	"fmt"
 	"maps"
 	"regexp"
 	"slices"
@@ -27,14 +26,11 @@ type Distro struct {
 }
 
 // Assessable is the OSV ecosystem the image's OS packages are matched in, and, when they are not assessed,
-// why: reason is "" exactly when the OS packages are matched. An rpm distribution has an ecosystem but its
-// packages are not catalogued, so it has a reason too.
+// why: reason is "" exactly when the OS packages are matched. An image whose rpm database is missing or
+// unreadable has an ecosystem and no package in it: the coverage says so (uncatalogued).
 func (d Distro) Assessable() (ecosystem, reason string) {
-	switch {
-	case d.Ecosystem == "":
+	if d.Ecosystem == "" {
 		return "", d.Unknown
-	case d.Format == "rpm":
-		return d.Ecosystem, fmt.Sprintf("%s installs rpm packages, which the scan does not catalogue", d.name())
 	}
 	return d.Ecosystem, ""
 }
@@ -120,6 +116,8 @@ var (
 	// redHatRelease is /etc/redhat-release's one line: "Rocky Linux release 9.3 (Blue Onyx)".
 	redHatRelease = regexp.MustCompile(`^(.+?) release ([0-9][0-9.]*)`)
 	redHatIDs     = map[string]string{"Rocky Linux": "rocky", "AlmaLinux": "almalinux", "Red Hat Enterprise Linux": "rhel"}
+	// suseRelease is the release that ends a SUSE product's or module's name: "15 SP5", "15", "5.5".
+	suseRelease = regexp.MustCompile(`[0-9][0-9.]*( SP[0-9]+)?$`)
 	// debianBaseFiles is the version of Debian's base-files: the release, then the point release or its update
 	// ("12.4+deb12u5"). Ubuntu's ("12ubuntu4.6") does not name its release.
 	debianBaseFiles = regexp.MustCompile(`^([0-9]+)(\.[0-9]+)*(\+deb([0-9]+)u[0-9]+)?$`)
@@ -284,7 +282,7 @@ func redHatStream(d Distro) string {
 // suseProduct is the ecosystem SUSE's PRETTY_NAME names: "openSUSE Leap 15.5" is openSUSE's "Leap 15.5",
 // "SUSE Linux Enterprise Server 15 SP5" SUSE's "Linux Enterprise Server 15 SP5". SUSE files most of a server's
 // packages under the module that ships them ("SUSE:Linux Enterprise Module for Basesystem 15 SP5"), as Red Hat
-// does under AppStream: matching rpm packages, when they are catalogued, must compare the release, not the name.
+// does under AppStream: matching compares the release, not the name (releaseKey).
 func suseProduct(d Distro) string {
 	for _, vendor := range []string{"openSUSE", "SUSE"} {
 		if rest, ok := strings.CutPrefix(d.PrettyName, vendor+" "); ok && rest != "" {
@@ -298,8 +296,21 @@ func suseProduct(d Distro) string {
 // record for Ubuntu Pro (ESM) names its release as "Ubuntu:Pro:22.04:LTS", and osv.dev's API takes it, and
 // "Ubuntu:22.04:LTS", for "Ubuntu:22.04" (osv.dev osv/ecosystems/_ecosystems.py, remove_variants), so a
 // query by osv-scanner for an image without Pro matches both. A FIPS stream stays apart ("Ubuntu:FIPS:22.04").
+//
+// Red Hat and SUSE file a release's packages under the repository or module that ships them, and an image names
+// only its product: UBI 9 says "Red Hat:enterprise_linux:9::baseos" (its CPE_NAME) while the records of its
+// AppStream packages say "::appstream"; SLES 15 SP5 says its server product while most records name a module
+// ("SUSE:Linux Enterprise Module for Basesystem 15 SP5"). What they share is compared: Red Hat's product stream
+// without the repository ("enterprise_linux:9"; an EUS stream, "rhel_eus:9.2", stays apart: its fixes are
+// not the main stream's), SUSE's release ("15 SP5"). openSUSE names a release, "Leap 15.5", as is.
 func releaseKey(eco string) string {
-	if !strings.HasPrefix(eco, "Ubuntu:") {
+	switch {
+	case strings.HasPrefix(eco, "Red Hat:"):
+		stream, _, _ := strings.Cut(eco, "::")
+		return stream
+	case strings.HasPrefix(eco, "SUSE:") && suseRelease.MatchString(eco):
+		return "SUSE:" + suseRelease.FindString(eco)
+	case !strings.HasPrefix(eco, "Ubuntu:"):
 		return eco
 	}
 	var keep []string

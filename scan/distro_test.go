@@ -71,7 +71,7 @@ func TestDistroEcosystems(t *testing.T) {
 				t.Errorf("got %q %q %q, want %q %q %q (%+v)", d.Ecosystem, d.Format, d.Unknown, tt.eco, tt.format, tt.unknown, d)
 			}
 			eco, reason := d.Assessable()
-			if eco != tt.eco || (reason == "") != (tt.format == "deb" || tt.format == "apk") {
+			if eco != tt.eco || (reason == "") != (tt.eco != "") {
 				t.Errorf("Assessable() = %q, %q", eco, reason)
 			}
 		})

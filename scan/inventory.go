@@ -16,8 +16,8 @@ import (
 type Package struct {
 	Name      string `json:"name"`
 	Version   string `json:"version"`
-	Type      string `json:"type"`      // deb, apk, python, npm, go-module
-	Ecosystem string `json:"ecosystem"` // OSV's: Debian:12, Ubuntu:22.04:LTS, PyPI, Go; "" for an unknown distribution's
+	Type      string `json:"type"`      // deb, apk, rpm, python, npm, go-module, java-archive, gem
+	Ecosystem string `json:"ecosystem"` // OSV's: Debian:12, Ubuntu:22.04:LTS, PyPI, Go; "" for an unknown distribution's or a jar with no groupId
 	PURL      string `json:"purl"`
 	// Source is the source package (deb, apk origin): Debian's OSV records name source packages.
 	Source        string `json:"source,omitempty"`
@@ -28,9 +28,11 @@ type Package struct {
 
 // Ecosystems the catalogue knows, as OSV names them.
 const (
-	ecoPyPI = "PyPI"
-	ecoNPM  = "npm"
-	ecoGo   = "Go"
+	ecoPyPI     = "PyPI"
+	ecoNPM      = "npm"
+	ecoGo       = "Go"
+	ecoMaven    = "Maven"
+	ecoRubyGems = "RubyGems"
 )
 
 var pythonMetadata = regexp.MustCompile(`/(site|dist)-packages/[^/]+\.(dist-info/METADATA|egg-info/PKG-INFO|egg-info)$`)
@@ -48,21 +50,31 @@ func wanted(p string) bool {
 	case strings.HasSuffix(p, "/package.json"):
 		return strings.Contains(p, "/node_modules/") || !strings.HasPrefix(p, "/usr/share/")
 	}
-	return pythonMetadata.MatchString(p)
+	return pythonMetadata.MatchString(p) || isJavaArchive(p) || isGemspec(p) || isRPMDatabase(p)
 }
 
 // catalog lists the packages of the final filesystem, sorted by type, name, version and path.
 func catalog(fs *fileSystem) []Package {
 	d := osRelease(fs)
 	var pkgs []Package
+	rpmdb := rpmDatabase(fs)
 	for p, f := range fs.files {
 		switch {
+		case p == rpmdb: // an unreadable database catalogues nothing, which the coverage reports (uncatalogued)
+			pk, _ := rpmPackages(f, d)
+			pkgs = append(pkgs, pk...)
 		case p == "/var/lib/dpkg/status" || strings.HasPrefix(p, "/var/lib/dpkg/status.d/"):
 			pkgs = append(pkgs, dpkgPackages(f, d)...)
 		case p == "/lib/apk/db/installed":
 			pkgs = append(pkgs, apkPackages(f, d)...)
 		case strings.HasSuffix(p, "/package.json"):
 			if pk, ok := npmPackage(f); ok {
+				pkgs = append(pkgs, pk)
+			}
+		case isJavaArchive(p):
+			pkgs = append(pkgs, javaPackages(f)...)
+		case isGemspec(p):
+			if pk, ok := gemPackage(f); ok {
 				pkgs = append(pkgs, pk)
 			}
 		case f.gobin != nil:

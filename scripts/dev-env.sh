@@ -7,7 +7,8 @@
 #                               install what is missing, start what is stopped, print the variables; `demo`
 #                               brings up only what `make demo` drives (engine, buildx, BuildKit, QEMU, registry,
 #                               base images), `test` (the default) adds the test peers (actionlint, act, cosign,
-#                               syft, osv-scanner) and the Debian root filesystem
+#                               syft, osv-scanner), the Debian root filesystem and Debian's Java and Ruby packages,
+#                               and a trixie root filesystem with rpm
 #   scripts/dev-env.sh status   say what runs
 #   scripts/dev-env.sh env      print the variables the tests read (eval "$(scripts/dev-env.sh env)")
 #   scripts/dev-env.sh down     stop what `up` started
@@ -233,6 +234,61 @@ debian_rootfs() {
 	touch "$dir/.done"
 }
 
+# java_ruby_rootfs extracts Debian's Java library and Ruby packages (apt-get download, dpkg-deb -x) into one tar:
+# real jars, some with Maven's pom.properties and some with only a MANIFEST.MF, and real installed gemspecs, the
+# files the scan action's Java and Ruby cataloguers read and syft is compared on. No dpkg database: only what the
+# packages install.
+JAVA_RUBY_PACKAGES=(libcommons-lang3-java libcommons-text-java libcommons-io-java libjackson2-core-java liblog4j2-java
+	libguava-java libslf4j-java libcommons-collections3-java libhamcrest-java junit4 libjsr305-java libxerces2-java
+	ruby-rack ruby-json ruby-nokogiri ruby-sinatra ruby-rack-protection ruby-mustermann ruby-tilt ruby-rack-test)
+java_ruby_rootfs() {
+	local dir=$TOOLS/java-ruby-rootfs-1 tmp deb
+	[ -f "$dir/.done" ] && return 0
+	if ! command -v apt-get >/dev/null || ! command -v dpkg-deb >/dev/null; then
+		log "no apt-get: no Java and Ruby packages for the scan tests"
+		return 0
+	fi
+	log "extracting Debian's Java and Ruby packages into $dir"
+	tmp=$(mktemp -d)
+	(cd "$tmp" && apt-get download "${JAVA_RUBY_PACKAGES[@]}" >&2) ||
+		{ apt-get update -qq >&2 && (cd "$tmp" && apt-get download "${JAVA_RUBY_PACKAGES[@]}" >&2); }
+	mkdir -p "$tmp/root" "$dir"
+	for deb in "$tmp"/*.deb; do
+		dpkg-deb -x "$deb" "$tmp/root"
+	done
+	tar -C "$tmp/root" --owner=0 --group=0 --numeric-owner -cf "$dir/rootfs.tar" .
+	rm -rf "$tmp"
+	touch "$dir/.done"
+}
+
+# rpm_root makes a Debian trixie root filesystem with rpm 4.20 and Berkeley DB's utilities, where the scan
+# tests build real rpm packages and write real rpm databases (as root, by chroot): bookworm's rpm 4.18 writes
+# only sqlite databases, trixie's also ndb (SUSE's), and Berkeley DB's own db5.3_load writes the format of
+# RHEL 7 and 8 and Amazon Linux 2, which rpm itself only reads since 4.16.
+RPM_ROOT_PACKAGES=rpm,db5.3-util
+rpm_root() {
+	local dir=$TOOLS/rpm-root-trixie-1
+	[ -f "$dir/.done" ] && return 0
+	if [ "$(id -u)" -ne 0 ] || ! command -v debootstrap >/dev/null; then
+		log "no debootstrap as root: no rpm root filesystem for the scan's rpm tests"
+		return 0
+	fi
+	log "debootstrap trixie with rpm into $dir (first run only: a few minutes)"
+	rm -rf "$dir" && mkdir -p "$dir"
+	debootstrap --variant=minbase --include="$RPM_ROOT_PACKAGES" trixie "$dir/root" >&2
+	rm -rf "$dir/root/var/cache/apt/archives"/*.deb "$dir/root/var/lib/apt/lists"/*
+	touch "$dir/.done"
+}
+
+# test_roots makes the Debian and rpm root filesystems side by side: both mostly wait on downloads.
+test_roots() {
+	local pid
+	debian_rootfs &
+	pid=$!
+	rpm_root
+	wait "$pid" || die "making the Debian root filesystem failed"
+}
+
 # base_images pushes the example's base images into the local registry, as a registry mirror would serve them:
 # base/busybox:1 (amd64 + arm64, from the busybox root filesystems) and base/golang:<go version> (the host's
 # Go toolchain on busybox, for the build platform). The example's Dockerfiles build FROM them.
@@ -274,6 +330,8 @@ print_env() {
 	echo "export SCRIBE_COSIGN_V2=$TOOLS/cosign-$COSIGN2_VERSION/cosign"
 	echo "export SCRIBE_COSIGN_V3=$TOOLS/cosign-$COSIGN3_VERSION/cosign"
 	[ -f "$TOOLS/debian-rootfs-bookworm-1/.done" ] && echo "export SCRIBE_DEBIAN_ROOTFS=$TOOLS/debian-rootfs-bookworm-1/rootfs.tar"
+	[ -f "$TOOLS/rpm-root-trixie-1/.done" ] && echo "export SCRIBE_RPM_ROOT=$TOOLS/rpm-root-trixie-1/root"
+	[ -f "$TOOLS/java-ruby-rootfs-1/.done" ] && echo "export SCRIBE_JAVA_RUBY_ROOTFS=$TOOLS/java-ruby-rootfs-1/rootfs.tar"
 	echo "export SCRIBE_SYFT=$TOOLS/syft-$SYFT_VERSION/syft"
 	echo "export SCRIBE_OSV_SCANNER=$TOOLS/osv-scanner-$OSV_SCANNER_VERSION/osv-scanner"
 	echo "export PATH=$TOOLS/actionlint-$ACTIONLINT_VERSION:$TOOLS/act-$ACT_VERSION:$TOOLS/buildkit-$BUILDKIT_VERSION:\$PATH"
@@ -329,7 +387,8 @@ main() {
 		up_buildkit
 		rootfs
 		base_images
-		[ "$profile" = test ] && debian_rootfs
+		[ "$profile" = test ] && test_roots
+		[ "$profile" = test ] && java_ruby_rootfs
 		log "ready in $((SECONDS - t0)) s"
 		print_env
 		;;
@@ -337,7 +396,7 @@ main() {
 	status) status ;;
 	down) down ;;
 	*)
-		sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//' >&2
+		sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//' >&2
 		exit 2
 		;;
 	esac
