@@ -40,16 +40,22 @@ func TestPromoteTagsTheVerifiedDigest(t *testing.T) {
 // A promote names an image by digest, and builds nothing: a tag, or push inputs beside it, are refused before
 // anything is written.
 func TestPromoteRefusesBadInput(t *testing.T) {
-	cases := map[string]map[string]string{
-		"names a tag":         {"promote": "127.0.0.1:9/acme/app:main", "images": "127.0.0.1:9/acme/app"},
-		"with push":           {"promote": "127.0.0.1:9/acme/app@sha256:" + strings.Repeat("a", 64), "images": "127.0.0.1:9/acme/app", "push": "true"},
-		"without images":      {"promote": "127.0.0.1:9/acme/app@sha256:" + strings.Repeat("a", 64)},
-		"with push-by-digest": {"promote": "127.0.0.1:9/acme/app@sha256:" + strings.Repeat("a", 64), "images": "127.0.0.1:9/acme/app", "push-by-digest": "true"},
+	digest := "127.0.0.1:9/acme/app@sha256:" + strings.Repeat("a", 64)
+	excludes := `tags an image that is already pushed: it needs input "images" (where the tags go) and excludes "merge", "push" and "push-by-digest"`
+	cases := map[string]struct {
+		in   map[string]string
+		want string
+	}{
+		"names a tag":         {map[string]string{"promote": "127.0.0.1:9/acme/app:main", "images": "127.0.0.1:9/acme/app"}, "promote"},
+		"with push":           {map[string]string{"promote": digest, "images": "127.0.0.1:9/acme/app", "push": "true"}, excludes},
+		"without images":      {map[string]string{"promote": digest}, excludes},
+		"with push-by-digest": {map[string]string{"promote": digest, "images": "127.0.0.1:9/acme/app", "push-by-digest": "true"}, excludes},
 	}
-	for name, in := range cases {
-		r := runAction(t, in)
-		if r.code != 1 || !strings.Contains(r.log, "promote") {
-			t.Errorf("%s: exit %d\n%s", name, r.code, r.log)
+	for name, c := range cases {
+		r := runAction(t, c.in)
+		log := strings.ReplaceAll(r.log, `\"`, `"`)
+		if r.code != 1 || !strings.Contains(log, c.want) || strings.Contains(log, "reading 127.0.0.1:9") || strings.Contains(log, "nothing to promote") {
+			t.Errorf("%s: exit %d, want %q before any registry is read\n%s", name, r.code, c.want, r.log)
 		}
 	}
 }

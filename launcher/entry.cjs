@@ -10,16 +10,18 @@
 //
 // Plain CommonJS, no dependencies: act runs whatever node the job has, and the runner runs this file from the
 // workspace, without GITHUB_ACTION_PATH (composite-only), so files are found from __dirname.
+var os = require('os');
 var path = require('path');
 var spawn = require('child_process').spawn;
 
 // aliases adds INPUT_TAG_SUFFIX beside the runner's INPUT_TAG-SUFFIX (Handler.cs: "INPUT_" + the name with
 // spaces as "_", upper-cased; hyphens kept). dash, the /bin/sh of Debian and Ubuntu, drops variables whose
 // names are not identifiers before it runs anything; the binary reads both names.
+// The runner's value wins over a variable of the alias's name set some other way (a job's env:).
 function aliases(env) {
   Object.keys(env).forEach(function (k) {
     var alias = k.replace(/[^A-Za-z0-9_]/g, '_');
-    if (k.indexOf('INPUT_') === 0 && alias !== k && !(alias in env)) env[alias] = env[k];
+    if (k.indexOf('INPUT_') === 0 && alias !== k) env[alias] = env[k];
   });
   return env;
 }
@@ -31,7 +33,9 @@ exports.run = function (action) {
   env.SCRIBE_ACTION_REF = env.SCRIBE_ACTION_REF || env.GITHUB_ACTION_REF || '';
   env.SCRIBE_ACTION_REPOSITORY = env.SCRIBE_ACTION_REPOSITORY || env.GITHUB_ACTION_REPOSITORY || '';
   var shell = process.platform === 'win32' ? 'bash' : 'sh'; // Git's bash is the sh of Windows runners
-  var child = spawn(shell, [path.join(__dirname, 'launch.sh'), action], { stdio: 'inherit', env: env });
+  // Forward slashes: launch.sh finds the checkout from its $0, by the last "/" (D:\a\... has none).
+  var launcher = path.join(__dirname, 'launch.sh').replace(/\\/g, '/');
+  var child = spawn(shell, [launcher, action], { stdio: 'inherit', env: env });
 
   // On cancel the runner sends SIGINT, then SIGTERM 7.5 s later, then kills the tree (ProcessInvoker.cs):
   // pass them on so the binary can stop its builds and clean up, and end the way it ended.
@@ -47,7 +51,8 @@ exports.run = function (action) {
     if (signal) {
       signals.forEach(function (s) { process.removeAllListeners(s); });
       process.kill(process.pid, signal);
-      return;
+      // a signal node ignores (SIGPIPE) would leave it running and exiting 0: fail as a shell reports it
+      process.exit(128 + (os.constants.signals[signal] || 0));
     }
     process.exit(code === null ? 1 : code);
   });

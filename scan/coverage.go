@@ -63,16 +63,21 @@ func newCoverage(pkgs []Package, unknown string) map[string]*Coverage {
 	return cov
 }
 
-// uncatalogued puts first the rpm distribution none of whose packages the scan could read: its database was
-// deleted to slim the image, or is one the scan cannot read. No package carries the reason, so the distribution
-// does.
+// uncatalogued puts first the operating system none of whose packages the scan could read, though its release
+// files name it: its package database was deleted to slim the image, or is one the scan cannot read. No package
+// carries the reason, so the distribution does; an image with no release files (scratch, busybox) has none.
 func uncatalogued(cov []Coverage, d Distro) []Coverage {
-	eco, reason := d.Assessable()
-	if d.Format != "rpm" || reason != "" || slices.ContainsFunc(cov, func(c Coverage) bool { return c.Ecosystem == eco }) {
+	if d.Format == "" || slices.ContainsFunc(cov, func(c Coverage) bool { return c.OS }) {
 		return cov
 	}
-	reason = fmt.Sprintf("%s installs rpm packages, but the image has no rpm database the scan can read (%s)", d.name(), rpmDatabasePlaces)
-	return append([]Coverage{{Ecosystem: eco, OS: true, Reason: reason}}, cov...)
+	places := map[string]string{"deb": "/var/lib/dpkg/status, /var/lib/dpkg/status.d/", "apk": "/lib/apk/db/installed",
+		"rpm": rpmDatabasePlaces}[d.Format]
+	eco, unknown := d.Assessable()
+	reason := fmt.Sprintf("%s installs %s packages, but the image has no %s database the scan can read (%s)", d.name(), d.Format, d.Format, places)
+	if unknown != "" {
+		reason = unknown + "; " + reason
+	}
+	return append([]Coverage{{Ecosystem: cmp.Or(eco, d.Format), OS: true, Reason: reason}}, cov...)
 }
 
 // packagesOf names a coverage entry's packages: "12 Debian:12 packages", or the ecosystem's packages when

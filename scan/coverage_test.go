@@ -28,6 +28,7 @@ func TestUnassessedOSFailsTheDefaultGate(t *testing.T) {
 	}{
 		{"kali", kali, "2 deb packages not assessed (unknown distribution"},
 		{"rocky", releaseFilesOf(t, "rocky-9"), "Rocky Linux:9 packages not assessed (Rocky Linux 9.3 (Blue Onyx) installs rpm packages, but the image has no rpm database the scan can read (rpmdb.sqlite, "},
+		{"debian-slimmed", releaseFilesOf(t, "debian-12"), "Debian:12 packages not assessed (Debian GNU/Linux 12 (bookworm) installs deb packages, but the image has no deb database the scan can read"},
 		{"debian", debian, "2 Debian:12 packages not assessed (no OSV database for this ecosystem: no "},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
