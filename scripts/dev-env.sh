@@ -221,14 +221,7 @@ DEBIAN_PACKAGES=python3-jinja2,python3-urllib3,python3-requests,python3-yaml,pyt
 debian_rootfs() {
 	local dir=$TOOLS/debian-rootfs-bookworm-1
 	[ -f "$dir/.done" ] && return 0
-	if [ "$(id -u)" -ne 0 ] || ! command -v debootstrap >/dev/null; then
-		log "no debootstrap as root: no Debian rootfs for the scan tests"
-		return 0
-	fi
-	log "debootstrap bookworm into $dir (first run only: about 2 minutes)"
-	rm -rf "$dir" && mkdir -p "$dir"
-	debootstrap --variant=minbase --include="$DEBIAN_PACKAGES" bookworm "$dir/root" >&2
-	rm -rf "$dir/root/var/cache/apt/archives"/*.deb "$dir/root/var/lib/apt/lists"/*
+	debootstrap_root "$dir" bookworm "$DEBIAN_PACKAGES" "Debian rootfs for the scan tests" || return 0
 	tar -C "$dir/root" --numeric-owner -cf "$dir/rootfs.tar" .
 	rm -rf "$dir/root"
 	touch "$dir/.done"
@@ -269,15 +262,22 @@ RPM_ROOT_PACKAGES=rpm,db5.3-util
 rpm_root() {
 	local dir=$TOOLS/rpm-root-trixie-1
 	[ -f "$dir/.done" ] && return 0
-	if [ "$(id -u)" -ne 0 ] || ! command -v debootstrap >/dev/null; then
-		log "no debootstrap as root: no rpm root filesystem for the scan's rpm tests"
-		return 0
-	fi
-	log "debootstrap trixie with rpm into $dir (first run only: a few minutes)"
-	rm -rf "$dir" && mkdir -p "$dir"
-	debootstrap --variant=minbase --include="$RPM_ROOT_PACKAGES" trixie "$dir/root" >&2
-	rm -rf "$dir/root/var/cache/apt/archives"/*.deb "$dir/root/var/lib/apt/lists"/*
+	debootstrap_root "$dir" trixie "$RPM_ROOT_PACKAGES" "rpm root filesystem for the scan's rpm tests" || return 0
 	touch "$dir/.done"
+}
+
+# debootstrap_root DIR SUITE PACKAGES WHAT makes a minbase root filesystem of the Debian SUITE with PACKAGES in
+# DIR/root (apt's caches emptied); without debootstrap as root it says there is no WHAT and returns 1.
+debootstrap_root() {
+	local dir=$1 suite=$2 packages=$3 what=$4
+	if [ "$(id -u)" -ne 0 ] || ! command -v debootstrap >/dev/null; then
+		log "no debootstrap as root: no $what"
+		return 1
+	fi
+	log "debootstrap $suite with $packages into $dir (first run only: a few minutes)"
+	rm -rf "$dir" && mkdir -p "$dir"
+	debootstrap --variant=minbase --include="$packages" "$suite" "$dir/root" >&2
+	rm -rf "$dir/root/var/cache/apt/archives"/*.deb "$dir/root/var/lib/apt/lists"/*
 }
 
 # test_roots makes the Debian and rpm root filesystems side by side: both mostly wait on downloads.
