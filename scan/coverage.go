@@ -24,6 +24,8 @@ type Coverage struct {
 	// range types: their versions lists still count); Withdrawn the withdrawn records naming them.
 	Unevaluated int `json:"unevaluated,omitempty"`
 	Withdrawn   int `json:"withdrawn,omitempty"`
+	// Platform is the platform image the packages are in, when the input held several (in the SARIF run).
+	Platform string `json:"platform,omitempty"`
 }
 
 // errNoDatabase is a database that does not have the ecosystem: nothing to match its packages against.

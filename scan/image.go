@@ -5,12 +5,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	path2 "path"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -27,7 +27,9 @@ import (
 type Image struct {
 	Name   string // what the reports are named after: the repository's last part, or the file's name
 	Digest string // the manifest digest, when known
-	Layers int
+	// Platform is os/arch[/variant], from the index that lists the image or else its config; "" if neither says.
+	Platform string
+	Layers   int
 	// CachedLayers were taken from the layer cache (their scan kept by an earlier run of this binary).
 	CachedLayers int
 	Packages     []Package
@@ -38,38 +40,66 @@ type Image struct {
 	target *target
 }
 
-// ReadImage opens the image input (a registry reference by digest, an OCI layout directory or a docker-save
-// tarball), reads each layer once and catalogues its packages and secrets.
+// ReadImages opens the image input (a registry reference by digest, an OCI layout directory or a docker-save
+// tarball) and reads each platform image it holds, or those platforms names (nil: all): every layer once, its
+// packages catalogued and its secrets found. An index's platforms are all scanned, so a gate on the result holds
+// for every image a consumer may pull.
 // Layer scans are kept in cacheDir by the layers' DiffIDs and taken from there next time ("": no cache).
-func ReadImage(ctx context.Context, image, cacheDir string) (*Image, error) {
-	t, err := openImage(ctx, image)
+func ReadImages(ctx context.Context, image string, platforms []string, cacheDir string) ([]*Image, error) {
+	targets, err := openImages(ctx, image, platforms)
 	if err != nil {
 		return nil, err
 	}
-	cache := newLayerCache(cacheDir)
-	fs, err := readImage(t, newSecretScanner(), cache)
-	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", image, err)
+	var out []*Image
+	for _, t := range targets {
+		cache := newLayerCache(cacheDir)
+		fs, err := readImage(t, newSecretScanner(), cache)
+		if err != nil {
+			return nil, fmt.Errorf("reading %s: %w", t.label(), err)
+		}
+		out = append(out, &Image{Name: t.name, Digest: t.digest, Platform: t.platform, Layers: fs.layers, CachedLayers: fs.cached,
+			Packages: catalog(fs), Distro: osRelease(fs), Secrets: fs.secrets, Warnings: cache.warn, target: t})
 	}
-	return &Image{Name: t.name, Digest: t.digest, Layers: fs.layers, CachedLayers: fs.cached, Packages: catalog(fs),
-		Distro: osRelease(fs), Secrets: fs.secrets, Warnings: cache.warn, target: t}, nil
+	return out, nil
+}
+
+// ReadImage reads an image input that holds one image (or an index of one platform).
+func ReadImage(ctx context.Context, image, cacheDir string) (*Image, error) {
+	imgs, err := ReadImages(ctx, image, nil, cacheDir)
+	if err != nil {
+		return nil, err
+	}
+	if len(imgs) != 1 {
+		return nil, fmt.Errorf("%s holds %d platform images, not one", image, len(imgs))
+	}
+	return imgs[0], nil
 }
 
 // target is the image a scan reads, and the names its reports use.
 type target struct {
-	img    v1.Image
-	name   string // repository name, or the file's name: what the reports are named after
-	ref    string // what the user gave
-	digest string // the manifest digest, when known
-	id     string // the image ID (config digest), for a tarball
+	img      v1.Image
+	name     string // repository name, or the file's name: what the reports are named after
+	ref      string // what the user gave
+	digest   string // the manifest digest, when known
+	platform string // os/arch[/variant], from the index or else the image's config; "" when neither says
+	id       string // the image ID (config digest), for a tarball
 	// stored says, per layer, that the source holds it uncompressed (docker save's layer.tar): read it as
 	// it is rather than have it gzipped on the fly.
 	stored []bool
 }
 
-// openImage reads the image input: an OCI layout directory, a docker-save (or OCI) tarball, or a registry
-// reference by digest. For an index it takes linux/amd64, else the first platform image.
-func openImage(ctx context.Context, image string) (*target, error) {
+// label names the target in messages: the input, and its platform when it came from an index.
+func (t *target) label() string {
+	if t.platform == "" {
+		return t.ref
+	}
+	return t.ref + " (" + t.platform + ")"
+}
+
+// openImages reads the image input: an OCI layout directory, a docker-save (or OCI) tarball, or a registry
+// reference by digest; one target per platform image it holds, or per platform of want (nil: all). A platform
+// wanted and not held is an error naming the ones held.
+func openImages(ctx context.Context, image string, want []string) ([]*target, error) {
 	if info, err := os.Stat(image); err == nil {
 		base := strings.TrimSuffix(filepath.Base(filepath.Clean(image)), filepath.Ext(image))
 		if info.IsDir() {
@@ -77,12 +107,11 @@ func openImage(ctx context.Context, image string) (*target, error) {
 			if err != nil {
 				return nil, fmt.Errorf(`input "image": %s is a directory but not an OCI layout: %w`, image, err)
 			}
-			var pick platformPick
-			img, digest, err := pick.image(registry.WalkIndex(idx, pick.visit))
-			if err != nil {
+			var c platformImages
+			if err := registry.WalkIndex(idx, c.visit); err != nil {
 				return nil, fmt.Errorf(`input "image": %s: %w`, image, err)
 			}
-			return &target{img: img, name: base, ref: image, digest: digest}, nil
+			return c.targets(target{name: base, ref: image}, want)
 		}
 		img, err := tarball.ImageFromPath(image, nil)
 		if err != nil {
@@ -96,7 +125,7 @@ func openImage(ctx context.Context, image string) (*target, error) {
 		if h, err := img.ConfigName(); err == nil {
 			id = h.String()
 		}
-		return &target{img: img, name: base, ref: image, id: id, stored: stored}, nil
+		return single(&target{img: img, name: base, ref: image, id: id, stored: stored}, want)
 	}
 	if !strings.Contains(image, "@") {
 		return nil, fmt.Errorf(`input "image": %q is not a file, and a registry image must be given by digest (name@sha256:...), the build action's "image" output`, image)
@@ -109,16 +138,39 @@ func openImage(ctx context.Context, image string) (*target, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", d, err)
 	}
-	t := &target{name: repoName(d), ref: image, digest: d.DigestStr()}
 	if desc.MediaType.IsIndex() {
-		var pick platformPick
-		if t.img, _, err = pick.image(registry.Walk(d.Context(), desc, pick.visit)); err != nil {
+		var c platformImages
+		if err := registry.Walk(d.Context(), desc, c.visit); err != nil {
 			return nil, fmt.Errorf("%s: %w", d, err)
 		}
-		return t, nil
+		return c.targets(target{name: repoName(d), ref: image, digest: d.DigestStr()}, want)
 	}
-	t.img, err = desc.Image()
-	return t, err
+	img, err := desc.Image()
+	if err != nil {
+		return nil, err
+	}
+	return single(&target{img: img, name: repoName(d), ref: image, digest: d.DigestStr()}, want)
+}
+
+// single is the one target of an input that is an image, not an index: its platform is its config's, and a
+// platform wanted must be that one.
+func single(t *target, want []string) ([]*target, error) {
+	if p, err := registry.ConfigPlatform(t.img); err == nil {
+		t.platform = registry.PlatformString(p)
+	}
+	for _, w := range want {
+		if w != t.platform {
+			return nil, fmt.Errorf(`input "platforms": %s is one image for %s, not for %s`, t.ref, orUnknown(t.platform), w)
+		}
+	}
+	return []*target{t}, nil
+}
+
+func orUnknown(platform string) string {
+	if platform == "" {
+		return "an unnamed platform"
+	}
+	return platform
 }
 
 func repoName(d name.Digest) string {
@@ -126,37 +178,52 @@ func repoName(d name.Digest) string {
 	return r[strings.LastIndex(r, "/")+1:]
 }
 
-// platformPick picks linux/amd64 among the platform images of an index (nested indexes followed), else the
-// first; attestation manifests are not platforms.
-type platformPick struct{ node *registry.Node }
+// platformImages collects the platform images of an index (nested indexes followed); attestation manifests are
+// not platforms.
+type platformImages struct{ nodes []*registry.Node }
 
-// errPicked stops the walk once linux/amd64 is found.
-var errPicked = errors.New("picked")
-
-func (p *platformPick) visit(n *registry.Node) error {
-	if n.IsIndex() || n.IsAttestation() {
-		return nil
-	}
-	if p.node == nil {
-		p.node = n
-	}
-	if pl := n.Descriptor.Platform; pl != nil && pl.OS == "linux" && pl.Architecture == "amd64" {
-		p.node = n
-		return errPicked
+func (c *platformImages) visit(n *registry.Node) error {
+	if !n.IsIndex() && !n.IsAttestation() {
+		c.nodes = append(c.nodes, n)
 	}
 	return nil
 }
 
-// image reads the image picked by a walk that returned err, and its digest.
-func (p *platformPick) image(err error) (v1.Image, string, error) {
-	if err != nil && !errors.Is(err, errPicked) {
-		return nil, "", err
+// targets are the images collected, or those of the platforms wanted, each a copy of base with its image,
+// digest and platform (the index's, or else the image config's).
+func (c *platformImages) targets(base target, want []string) ([]*target, error) {
+	var all []*target
+	var held []string
+	for _, n := range c.nodes {
+		img, err := n.Image()
+		if err != nil {
+			return nil, err
+		}
+		t := base
+		t.img, t.digest, t.platform = img, n.Descriptor.Digest.String(), n.Platform()
+		if t.platform == "" {
+			if p, err := registry.ConfigPlatform(img); err == nil {
+				t.platform = registry.PlatformString(p)
+			}
+		}
+		all = append(all, &t)
+		held = append(held, orUnknown(t.platform))
 	}
-	if p.node == nil {
-		return nil, "", errors.New("holds no image")
+	if len(all) == 0 {
+		return nil, fmt.Errorf("%s holds no image", base.ref)
 	}
-	img, err := p.node.Image()
-	return img, p.node.Descriptor.Digest.String(), err
+	if len(want) == 0 {
+		return all, nil
+	}
+	var out []*target
+	for _, w := range want {
+		i := slices.IndexFunc(all, func(t *target) bool { return t.platform == w })
+		if i < 0 {
+			return nil, fmt.Errorf(`input "platforms": %s holds no %s image (it holds %s)`, base.ref, w, strings.Join(held, ", "))
+		}
+		out = append(out, all[i])
+	}
+	return out, nil
 }
 
 // storedLayers reads a docker-save tarball's manifest.json and tells, for each layer it lists, whether the

@@ -5,13 +5,15 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
-// Report is the JSON report: every package, finding and secret, and the gate's verdict.
+// Report is the JSON report of one platform image: every package, finding and secret, and the gate's verdict.
 type Report struct {
 	Image          string         `json:"image"`
-	Digest         string         `json:"digest,omitempty"`
+	Digest         string         `json:"digest,omitempty"`   // the image manifest's
+	Platform       string         `json:"platform,omitempty"` // os/arch[/variant]
 	Packages       []Package      `json:"packages"`
 	Findings       []Finding      `json:"findings"`
 	Secrets        []Secret       `json:"secrets"`
@@ -33,46 +35,64 @@ type ReportOptions struct {
 
 // Reports are the files WriteReports wrote.
 type Reports struct {
-	SBOMs  []string
-	SARIF  string
-	Report string
+	SBOMs   []string
+	SARIF   string
+	Reports []string // one JSON report per platform image
 }
 
-// WriteReports writes into dir (made if missing) the SBOMs of img, the SARIF log of rep's findings and secrets,
-// and rep itself as JSON, after setting rep.SARIFDropped to what code scanning's limits dropped from the SARIF.
-func WriteReports(dir string, img *Image, rep *Report, o ReportOptions) (*Reports, error) {
+// WriteReports writes into dir (made if missing), for each image of one input (reps[i] is imgs[i]'s), its SBOMs
+// and its JSON report, and one SARIF log of them all. Files are named after the image, and after its platform
+// too when the input held several. Each report's SARIFDropped is set to what code scanning's limits dropped.
+func WriteReports(dir string, imgs []*Image, reps []*Report, o ReportOptions) (*Reports, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf(`input "output-dir": %w`, err)
 	}
-	t := img.target
-	sboms, err := writeSBOMs(dir, o.SBOMFormat, t, img.Packages, o.Now)
-	if err != nil {
-		return nil, err
-	}
-	in := sarifInput{target: t, findings: rep.Findings, secrets: rep.Secrets, coverage: rep.Coverage, category: o.SARIFCategory}
+	multi := len(imgs) > 1
+	in := sarifInput{name: imgs[0].Name, ref: imgs[0].target.ref, category: o.SARIFCategory}
 	var stage []instruction
 	if o.Dockerfile != nil {
 		in.dockerfile, stage = o.Dockerfile.Path, o.Dockerfile.stage
 	}
-	in.lines = layerLines(t.img, stage)
+	out := &Reports{SARIF: filepath.Join(dir, imgs[0].Name+".sarif")}
+	for i, img := range imgs {
+		stem := img.Name
+		part := sarifImage{findings: reps[i].Findings, secrets: reps[i].Secrets, coverage: reps[i].Coverage, lines: layerLines(img.target.img, stage)}
+		if multi {
+			stem += "-" + strings.ReplaceAll(orUnknown(img.Platform), "/", "-")
+			part.platform = orUnknown(img.Platform)
+			part.coverage = nil
+			for _, c := range reps[i].Coverage {
+				c.Platform = part.platform
+				part.coverage = append(part.coverage, c)
+			}
+		}
+		in.images = append(in.images, part)
+		sboms, err := writeSBOMs(dir, stem, o.SBOMFormat, img.target, img.Packages, o.Now)
+		if err != nil {
+			return nil, err
+		}
+		out.SBOMs = append(out.SBOMs, sboms...)
+		out.Reports = append(out.Reports, filepath.Join(dir, stem+"-scan.json"))
+	}
 	sarifLog, dropped, err := buildSARIF(in)
 	if err != nil {
 		return nil, err
 	}
-	out := &Reports{SBOMs: sboms, SARIF: filepath.Join(dir, t.name+".sarif"), Report: filepath.Join(dir, t.name+"-scan.json")}
 	if err := os.WriteFile(out.SARIF, sarifLog, 0o644); err != nil {
 		return nil, err
 	}
-	rep.SARIFDropped = dropped
-	if rep.Findings == nil {
-		rep.Findings = []Finding{}
-	}
-	if rep.Secrets == nil {
-		rep.Secrets = []Secret{}
-	}
-	raw, _ := json.MarshalIndent(rep, "", "  ")
-	if err := os.WriteFile(out.Report, raw, 0o644); err != nil {
-		return nil, err
+	for i, rep := range reps {
+		rep.SARIFDropped = dropped
+		if rep.Findings == nil {
+			rep.Findings = []Finding{}
+		}
+		if rep.Secrets == nil {
+			rep.Secrets = []Secret{}
+		}
+		raw, _ := json.MarshalIndent(rep, "", "  ")
+		if err := os.WriteFile(out.Reports[i], raw, 0o644); err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
 }

@@ -32,40 +32,45 @@ func Run(ctx context.Context, s *actionio.Step, in *Inputs) error {
 		}
 	}
 	cache := defaultCache(s.Action.Getenv)
-	img, err := ReadImage(ctx, in.Image, layerCacheDir(cache))
+	imgs, err := ReadImages(ctx, in.Image, in.Platforms, layerCacheDir(cache))
 	if err != nil {
 		return err
 	}
-	for _, w := range img.Warnings {
-		s.Warningf("%s", w)
-	}
-	_, unknownOS := img.Distro.Assessable()
-	findings, coverage, err := Match(ctx, NewDatabase(in.DBDir, in.DBURL, in.Offline, cache), img.Packages, unknownOS, s.Warningf)
-	if err != nil {
-		return err
-	}
-	coverage = uncatalogued(coverage, img.Distro)
-	for _, c := range coverage {
-		if !c.Assessed {
-			s.Warningf("%s not assessed: %s", packagesOf(c), c.Reason)
+	db := NewDatabase(in.DBDir, in.DBURL, in.Offline, cache)
+	multi := len(imgs) > 1
+	reps := make([]*Report, len(imgs))
+	said := map[string]bool{} // the ignore file's warnings, said once whatever the platforms
+	for i, img := range imgs {
+		warn := s.Warningf
+		if multi {
+			warn = func(format string, a ...any) { s.Warningf("%s: %s", img.Platform, fmt.Sprintf(format, a...)) }
 		}
+		rep, ignoreWarnings, err := assess(ctx, db, img, policy, in, now, warn)
+		if err != nil {
+			return err
+		}
+		for _, w := range ignoreWarnings {
+			if !said[w] {
+				said[w] = true
+				s.Warningf("%s", w)
+			}
+		}
+		reps[i] = rep
 	}
-	g, warnings := Judge(findings, img.Secrets, policy, now)
-	for _, w := range warnings {
-		s.Warningf("%s", w)
-	}
-	applyCoverage(&g, coverage, in.FailOnUnassessed)
-	rep := &Report{Image: in.Image, Digest: img.Digest, Packages: img.Packages, Findings: findings, Secrets: img.Secrets,
-		Counts: countBySeverity(findings), Gate: g, Distro: img.Distro, Coverage: coverage, IgnoreWarnings: warnings}
-	files, err := WriteReports(in.OutputDir, img, rep, ReportOptions{SBOMFormat: in.SBOMFormat, SARIFCategory: in.SARIFCategory,
+	files, err := WriteReports(in.OutputDir, imgs, reps, ReportOptions{SBOMFormat: in.SBOMFormat, SARIFCategory: in.SARIFCategory,
 		Dockerfile: dockerfile, Now: now})
 	if err != nil {
 		return err
 	}
-	if err := setOutputs(s, files, rep); err != nil {
+	g, counts := combine(reps)
+	if err := setOutputs(s, files, counts, g.Passed); err != nil {
 		return err
 	}
-	if err := s.Summary(summary(img, rep)); err != nil {
+	var sum strings.Builder
+	for i, img := range imgs {
+		sum.WriteString(summary(img, reps[i], multi))
+	}
+	if err := s.Summary(sum.String()); err != nil {
 		return err
 	}
 	if !g.Passed {
@@ -74,13 +79,69 @@ func Run(ctx context.Context, s *actionio.Step, in *Inputs) error {
 	return nil
 }
 
-func setOutputs(s *actionio.Step, files *Reports, rep *Report) error {
-	countsJSON, _ := json.Marshal(rep.Counts)
+// assess matches one platform image's packages, judges its findings and secrets, and applies the coverage to
+// the gate; it returns the report and the ignore file's warnings.
+func assess(ctx context.Context, db Database, img *Image, policy Policy, in *Inputs, now time.Time, warn func(string, ...any)) (*Report, []string, error) {
+	for _, w := range img.Warnings {
+		warn("%s", w)
+	}
+	_, unknownOS := img.Distro.Assessable()
+	findings, coverage, err := Match(ctx, db, img.Packages, unknownOS, warn)
+	if err != nil {
+		return nil, nil, err
+	}
+	coverage = uncatalogued(coverage, img.Distro)
+	for _, c := range coverage {
+		if !c.Assessed {
+			warn("%s not assessed: %s", packagesOf(c), c.Reason)
+		}
+	}
+	g, warnings := Judge(findings, img.Secrets, policy, now)
+	applyCoverage(&g, coverage, in.FailOnUnassessed)
+	return &Report{Image: in.Image, Digest: img.Digest, Platform: img.Platform, Packages: img.Packages, Findings: findings,
+		Secrets: img.Secrets, Counts: countBySeverity(findings), Gate: g, Distro: img.Distro, Coverage: coverage,
+		IgnoreWarnings: warnings}, warnings, nil
+}
+
+// combine is the verdict on every platform image of the input, each failing one named in the reason, and the
+// findings per severity counted once however many platform images have them.
+func combine(reps []*Report) (Gate, map[string]int) {
+	if len(reps) == 1 {
+		return reps[0].Gate, reps[0].Counts
+	}
+	g := Gate{Passed: true, FailOn: reps[0].Gate.FailOn}
+	var failed, passed []string
+	distinct := map[string]Finding{}
+	for _, r := range reps {
+		if r.Gate.Passed {
+			passed = append(passed, r.Platform)
+		} else {
+			g.Passed = false
+			failed = append(failed, r.Platform+": "+r.Gate.Reason)
+		}
+		for _, f := range r.Findings {
+			distinct[f.ID+"\x00"+vulnPrint(f)] = f
+		}
+	}
+	if g.Passed {
+		g.Reason = fmt.Sprintf("every platform image passed (%s): %s", strings.Join(passed, ", "), reps[0].Gate.Reason)
+	} else {
+		g.Reason = strings.Join(failed, "; ")
+	}
+	var all []Finding
+	for _, f := range distinct {
+		all = append(all, f)
+	}
+	return g, countBySeverity(all)
+}
+
+func setOutputs(s *actionio.Step, files *Reports, counts map[string]int, passed bool) error {
+	countsJSON, _ := json.Marshal(counts)
 	verdict := "passed"
-	if !rep.Gate.Passed {
+	if !passed {
 		verdict = "failed"
 	}
-	for _, o := range [][2]string{{"sbom", strings.Join(files.SBOMs, "\n")}, {"sarif", files.SARIF}, {"report", files.Report},
+	for _, o := range [][2]string{{"sbom", strings.Join(files.SBOMs, "\n")}, {"sarif", files.SARIF}, {"report", strings.Join(files.Reports, "\n")},
 		{"counts", string(countsJSON)}, {"gate", verdict}} {
 		if err := s.SetOutput(o[0], o[1]); err != nil {
 			return err
@@ -89,14 +150,19 @@ func setOutputs(s *actionio.Step, files *Reports, rep *Report) error {
 	return nil
 }
 
-// summary is the step summary: the gate, counts per ecosystem and severity, the top findings, the secrets.
-func summary(img *Image, rep *Report) string {
+// summary is the step summary of one platform image: the gate, counts per ecosystem and severity, the top
+// findings, the secrets. The heading names the platform when the input held several.
+func summary(img *Image, rep *Report, multi bool) string {
 	var b strings.Builder
 	verdict := "✅ passed"
 	if !rep.Gate.Passed {
 		verdict = "❌ failed"
 	}
-	fmt.Fprintf(&b, "## Scan of `%s`\n\nGate %s: %s.\n\n", img.Name, verdict, rep.Gate.Reason)
+	title := "`" + img.Name + "`"
+	if multi {
+		title += " for " + orUnknown(img.Platform)
+	}
+	fmt.Fprintf(&b, "## Scan of %s\n\nGate %s: %s.\n\n", title, verdict, rep.Gate.Reason)
 	fmt.Fprintf(&b, "%d package%s in %d layer%s (%d from the layer cache); %d vulnerabilit%s; %d secret%s.\n\n", len(rep.Packages), plural(len(rep.Packages), "", "s"),
 		img.Layers, plural(img.Layers, "", "s"), img.CachedLayers, len(rep.Findings), plural(len(rep.Findings), "y", "ies"), len(rep.Secrets), plural(len(rep.Secrets), "", "s"))
 	b.WriteString(coverageTable(rep.Coverage, rep.Findings))

@@ -38,32 +38,88 @@ func level(severity string) string {
 	return "note"
 }
 
-// sarifInput is what the SARIF log reports.
+// sarifInput is what the SARIF log reports: the images of one input, one per platform, in one run.
 type sarifInput struct {
-	target     *target
-	findings   []Finding
-	secrets    []Secret
-	coverage   []Coverage // per ecosystem, in the run's properties: what was not assessed is visible there too
+	name       string // the image's name, for the default category
+	ref        string // the input
 	category   string
-	dockerfile string      // repository path of the Dockerfile, when given
-	lines      map[int]int // layer -> Dockerfile line
+	dockerfile string // repository path of the Dockerfile, when given
+	images     []sarifImage
 }
 
-// buildSARIF writes every finding and secret as a SARIF 2.1.0 log for code scanning: one rule per
-// vulnerability with its security-severity, results at the Dockerfile line that added the layer (or at the
-// file inside the image), stable partial fingerprints, the category as the run's automation ID. Beyond GitHub's
-// limits the least severe results are dropped; the count is returned and recorded in the run's properties.
-func buildSARIF(in sarifInput) ([]byte, int, error) {
-	findings := append([]Finding(nil), in.findings...)
-	sort.SliceStable(findings, func(i, j int) bool {
-		if a, b := severityRank[findings[i].Severity], severityRank[findings[j].Severity]; a != b {
-			return a > b
+// sarifImage is one platform image's part of the log.
+type sarifImage struct {
+	platform string // "" when the input holds one image
+	findings []Finding
+	secrets  []Secret
+	coverage []Coverage  // per ecosystem, in the run's properties: what was not assessed is visible there too
+	lines    map[int]int // layer -> Dockerfile line
+}
+
+// sarifResult is one result: a finding or a secret, and every platform image it was found in. The same
+// vulnerability in the same package at the same path is one alert whichever platforms have it, so an alert
+// keeps its fingerprint when a platform is added or dropped.
+type sarifResult struct {
+	finding   *Finding
+	secret    *Secret
+	loc       *sarif.Location
+	platforms []string // with the installed version, for a finding when the images differ
+}
+
+// results merges the images' findings and secrets by fingerprint, most severe first.
+func (in sarifInput) results() (vulns, secrets []*sarifResult) {
+	byPrint := map[string]*sarifResult{}
+	add := func(list *[]*sarifResult, key string, r *sarifResult, platform string) {
+		if seen := byPrint[key]; seen != nil {
+			r = seen
+		} else {
+			byPrint[key] = r
+			*list = append(*list, r)
 		}
-		return findings[i].Score > findings[j].Score
+		if platform != "" {
+			r.platforms = append(r.platforms, platform)
+		}
+	}
+	for _, im := range in.images {
+		for i := range im.findings {
+			f := &im.findings[i]
+			platform := im.platform
+			if platform != "" {
+				platform += " (" + f.Package.Version + ")"
+			}
+			add(&vulns, vulnPrint(*f), &sarifResult{finding: f, loc: in.location(im.lines, f.Package.Layer, f.Package.Path)}, platform)
+		}
+		for i := range im.secrets {
+			sc := &im.secrets[i]
+			add(&secrets, secretPrint(*sc), &sarifResult{secret: sc, loc: in.location(im.lines, sc.Layer, sc.Path)}, im.platform)
+		}
+	}
+	sort.SliceStable(vulns, func(i, j int) bool {
+		a, b := vulns[i].finding, vulns[j].finding
+		if ra, rb := severityRank[a.Severity], severityRank[b.Severity]; ra != rb {
+			return ra > rb
+		}
+		return a.Score > b.Score
 	})
-	keep := min(len(findings), maxResults-min(len(in.secrets), maxResults))
+	return vulns, secrets
+}
+
+func vulnPrint(f Finding) string {
+	return fingerprint(f.ID, f.Package.Ecosystem, f.Package.Name, f.Package.Path)
+}
+
+func secretPrint(s Secret) string { return fingerprint("secret/"+s.Rule, s.Path, s.Fingerprint) }
+
+// buildSARIF writes every finding and secret as a SARIF 2.1.0 log for code scanning: one run for all the
+// input's platform images (code scanning takes one run per tool and category), one rule per vulnerability with
+// its security-severity, results at the Dockerfile line that added the layer (or at the file inside the image),
+// stable partial fingerprints, the category as the run's automation ID. Beyond GitHub's limits the least severe
+// results are dropped; the count is returned and recorded in the run's properties.
+func buildSARIF(in sarifInput) ([]byte, int, error) {
+	vulns, secrets := in.results()
+	keep := min(len(vulns), maxResults-min(len(secrets), maxResults))
 	for {
-		raw, err := in.encode(findings[:keep], len(findings)-keep)
+		raw, err := in.encode(vulns[:keep], secrets, len(vulns)-keep)
 		if err != nil {
 			return nil, 0, err
 		}
@@ -72,13 +128,13 @@ func buildSARIF(in sarifInput) ([]byte, int, error) {
 		zw.Write(raw)
 		zw.Close()
 		if gz.Len() <= maxGzipBytes || keep == 0 {
-			return raw, len(findings) - keep, nil
+			return raw, len(vulns) - keep, nil
 		}
 		keep = keep * 8 / 10
 	}
 }
 
-func (in sarifInput) encode(findings []Finding, dropped int) ([]byte, error) {
+func (in sarifInput) encode(vulns, secrets []*sarifResult, dropped int) ([]byte, error) {
 	report, err := sarif.New(sarif.Version210)
 	if err != nil {
 		return nil, err
@@ -86,16 +142,28 @@ func (in sarifInput) encode(findings []Finding, dropped int) ([]byte, error) {
 	run := sarif.NewRunWithInformationURI(toolName, informationURI)
 	category := in.category
 	if category == "" {
-		category = "scribe-scan/" + in.target.name
+		category = "scribe-scan/" + in.name
 	}
 	run.WithAutomationDetails(sarif.NewRunAutomationDetails().WithID(category + "/"))
 	props := sarif.NewPropertyBag()
-	props.Add("image", in.target.ref)
+	props.Add("image", in.ref)
 	props.Add("droppedResults", dropped)
-	props.Add("coverage", in.coverage)
+	var coverage []Coverage
+	var platforms []string
+	for _, im := range in.images {
+		coverage = append(coverage, im.coverage...)
+		if im.platform != "" {
+			platforms = append(platforms, im.platform)
+		}
+	}
+	props.Add("coverage", coverage)
+	if platforms != nil {
+		props.Add("platforms", platforms)
+	}
 	run.Properties = props.Properties
 	rules := map[string]bool{}
-	for _, f := range findings {
+	for _, r := range vulns {
+		f := r.finding
 		if !rules[f.ID] {
 			rules[f.ID] = true
 			summary := f.Summary
@@ -103,7 +171,7 @@ func (in sarifInput) encode(findings []Finding, dropped int) ([]byte, error) {
 				summary = f.ID
 			}
 			rp := sarif.NewPropertyBag()
-			rp.Add("security-severity", securitySeverity(f))
+			rp.Add("security-severity", securitySeverity(*f))
 			rp.Add("tags", []string{"security", "vulnerability", strings.ToLower(f.Package.Type)})
 			run.AddRule(f.ID).WithName(strings.ReplaceAll(f.ID, "-", "")).
 				WithShortDescription(sarif.NewMultiformatMessageString(summary)).
@@ -116,13 +184,14 @@ func (in sarifInput) encode(findings []Finding, dropped int) ([]byte, error) {
 		if f.FixedVersion != "" {
 			fixed = "fixed in " + f.FixedVersion
 		}
-		msg := fmt.Sprintf("%s %s %s (layer %d, %s) is affected by %s (%s); %s.", f.Package.Type, f.Package.Name, f.Package.Version,
-			f.Package.Layer+1, f.Package.Path, f.ID, f.Severity, fixed)
+		msg := fmt.Sprintf("%s %s %s (layer %d, %s) is affected by %s (%s); %s.%s", f.Package.Type, f.Package.Name, f.Package.Version,
+			f.Package.Layer+1, f.Package.Path, f.ID, f.Severity, fixed, onPlatforms(r.platforms))
 		res := run.CreateResultForRule(f.ID).WithLevel(level(f.Severity)).WithMessage(sarif.NewTextMessage(msg))
-		res.WithPartialFingerPrints(map[string]interface{}{"scribe/v1": fingerprint(f.ID, f.Package.Ecosystem, f.Package.Name, f.Package.Path)})
-		res.AddLocation(in.location(f.Package.Layer, f.Package.Path))
+		res.WithPartialFingerPrints(map[string]interface{}{"scribe/v1": vulnPrint(*f)})
+		res.AddLocation(r.loc)
 	}
-	for _, s := range in.secrets {
+	for _, r := range secrets {
+		s := r.secret
 		id := "secret/" + s.Rule
 		if !rules[id] {
 			rules[id] = true
@@ -134,10 +203,11 @@ func (in sarifInput) encode(findings []Finding, dropped int) ([]byte, error) {
 				WithHelp(sarif.NewMultiformatMessageString("Anything in any layer ships with the image, even when a later layer deletes it. Rotate the credential and pass it to the build as a secret mount.")).
 				WithProperties(rp.Properties)
 		}
-		msg := fmt.Sprintf("%s in %s line %d, layer %d (fingerprint %s; the secret is not shown).", s.Rule, s.Path, s.Line, s.Layer+1, s.Fingerprint)
+		msg := fmt.Sprintf("%s in %s line %d, layer %d (fingerprint %s; the secret is not shown).%s", s.Rule, s.Path, s.Line, s.Layer+1,
+			s.Fingerprint, onPlatforms(r.platforms))
 		res := run.CreateResultForRule(id).WithLevel("error").WithMessage(sarif.NewTextMessage(msg))
-		res.WithPartialFingerPrints(map[string]interface{}{"scribe/v1": fingerprint(id, s.Path, s.Fingerprint)})
-		res.AddLocation(in.location(s.Layer, s.Path))
+		res.WithPartialFingerPrints(map[string]interface{}{"scribe/v1": secretPrint(*s)})
+		res.AddLocation(r.loc)
 	}
 	report.AddRun(run)
 	var b bytes.Buffer
@@ -147,9 +217,17 @@ func (in sarifInput) encode(findings []Finding, dropped int) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
+// onPlatforms ends a message with the platform images a result was found in, when the input held several.
+func onPlatforms(platforms []string) string {
+	if len(platforms) == 0 {
+		return ""
+	}
+	return " Found in " + strings.Join(platforms, ", ") + "."
+}
+
 // location is the Dockerfile line that added the layer, or else the file inside the image.
-func (in sarifInput) location(layer int, path string) *sarif.Location {
-	if line, ok := in.lines[layer]; ok && in.dockerfile != "" {
+func (in sarifInput) location(lines map[int]int, layer int, path string) *sarif.Location {
+	if line, ok := lines[layer]; ok && in.dockerfile != "" {
 		return sarif.NewLocationWithPhysicalLocation(sarif.NewPhysicalLocation().
 			WithArtifactLocation(sarif.NewSimpleArtifactLocation(in.dockerfile)).WithRegion(sarif.NewSimpleRegion(line, line)))
 	}

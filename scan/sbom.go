@@ -104,18 +104,18 @@ func writeSPDX(path string, t *target, pkgs []Package, now time.Time) error {
 	return spdxjson.Write(doc, f, spdxjson.Indent("  "))
 }
 
-// writeSBOMs writes the formats asked for into dir, named after the image; it returns their paths.
-func writeSBOMs(dir, format string, t *target, pkgs []Package, now time.Time) ([]string, error) {
+// writeSBOMs writes the formats asked for into dir as stem-sbom.*.json; it returns their paths.
+func writeSBOMs(dir, stem, format string, t *target, pkgs []Package, now time.Time) ([]string, error) {
 	var paths []string
 	if format == "cyclonedx" || format == "both" {
-		p := filepath.Join(dir, t.name+"-sbom.cdx.json")
+		p := filepath.Join(dir, stem+"-sbom.cdx.json")
 		if err := writeCycloneDX(p, t, pkgs, now); err != nil {
 			return nil, fmt.Errorf("writing %s: %w", p, err)
 		}
 		paths = append(paths, p)
 	}
 	if format == "spdx" || format == "both" {
-		p := filepath.Join(dir, t.name+"-sbom.spdx.json")
+		p := filepath.Join(dir, stem+"-sbom.spdx.json")
 		if err := writeSPDX(p, t, pkgs, now); err != nil {
 			return nil, fmt.Errorf("writing %s: %w", p, err)
 		}

@@ -2,11 +2,13 @@ package scan
 
 import (
 	"github.com/infinite-scribe/scribe-actions/internal/actionio"
+	"github.com/infinite-scribe/scribe-actions/internal/platform"
 )
 
 // Inputs are the scan action's inputs.
 type Inputs struct {
 	Image         string
+	Platforms     []string // nil: every platform image of an index
 	Dockerfile    string
 	FailOn        string
 	IgnoreUnfixed bool
@@ -29,6 +31,7 @@ func Spec(in *Inputs) *actionio.Spec {
 		Description: "Scan an image for vulnerabilities (OSV) and baked-in secrets; write SBOMs and SARIF; gate on severity.",
 	}
 	s.String(&in.Image, "image", "", "Image to scan: a reference by digest, an OCI layout directory or a docker-save tarball.").Required()
+	s.List(&in.Platforms, "platforms", "", "Platforms of a multi-platform image to scan, e.g. linux/arm64 (default: all of them; the gate holds for each).").Check(platform.Check)
 	s.String(&in.Dockerfile, "dockerfile", "", "Dockerfile the image was built from, to point findings at the line that added the layer.")
 	s.Enum(&in.FailOn, "fail-on", "critical", []string{"critical", "high", "medium", "low", "none"},
 		"Fail when a finding of this severity or higher is not ignored.")
@@ -45,9 +48,9 @@ func Spec(in *Inputs) *actionio.Spec {
 	s.String(&in.SARIFCategory, "sarif-category", "", "Code scanning category for the SARIF (default: the image name).")
 
 	s.Output("sbom", "Paths of the SBOM files, one per line.")
-	s.Output("sarif", "Path of the SARIF file.")
-	s.Output("report", "Path of the JSON report with every finding.")
-	s.Output("counts", "Findings per severity (JSON).")
+	s.Output("sarif", "Path of the SARIF file (one run for every platform scanned, each alert once).")
+	s.Output("report", "Paths of the JSON reports with every finding, one per platform image, one per line.")
+	s.Output("counts", "Findings per severity (JSON), each counted once whatever the platforms it is in.")
 	s.Output("gate", "passed or failed.")
 	return s
 }

@@ -129,11 +129,11 @@ func TestInventoryMatchesSyft(t *testing.T) {
 
 func inventory(t testing.TB, tarPath string) []Package {
 	t.Helper()
-	tg, err := openImage(t.Context(), tarPath)
+	tg, err := openImages(t.Context(), tarPath, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	fs, err := readImage(tg, nil, nil)
+	fs, err := readImage(tg[0], nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -392,11 +392,11 @@ func mustRead(t *testing.T, p string) []byte {
 func BenchmarkReadRealImage(b *testing.B) {
 	img := realImage(b)
 	for i := 0; i < b.N; i++ {
-		tg, err := openImage(b.Context(), img)
+		tg, err := openImages(b.Context(), img, nil)
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := readImage(tg, newSecretScanner(), nil); err != nil {
+		if _, err := readImage(tg[0], newSecretScanner(), nil); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -4,12 +4,14 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -220,21 +222,88 @@ func TestDatabaseErrors(t *testing.T) {
 	}
 }
 
-// An image in a registry, by digest (a two-platform index: linux/amd64 is scanned).
+// An image in a registry, by digest. Every platform image of an index is scanned and the gate holds for each:
+// a vulnerable linux/arm64 image fails it even when linux/amd64 is clean. A platform the input does not hold is
+// an input error naming the ones it holds.
 func TestScanRegistryImage(t *testing.T) {
 	host := testenv.Registry(t, false)
-	amd := testenv.Image(t, "linux/amd64", testenv.Layer{"app/node_modules/lodash/package.json": `{"name":"lodash","version":"4.17.20"}`})
-	arm := testenv.Image(t, "linux/arm64", testenv.Layer{"app/node_modules/lodash/package.json": `{"name":"lodash","version":"4.17.21"}`})
-	ref, _ := name.ParseReference(host + "/acme/web:1")
-	idx := indexOf(t, amd, arm)
-	if err := remote.WriteIndex(ref, idx); err != nil {
-		t.Fatal(err)
+	lodash := func(version string) testenv.Layer {
+		return testenv.Layer{"app/node_modules/lodash/package.json": `{"name":"lodash","version":"` + version + `"}`}
 	}
-	d, _ := idx.Digest()
-	r := runScan(t, map[string]string{"image": host + "/acme/web@" + d.String(), "db-dir": osvDir(t), "offline": "true", "fail-on": "high"})
-	if r.code != 1 || r.report.Digest != d.String() || r.out["sbom"] != filepath.Join(r.dir, "web-sbom.cdx.json") ||
-		!strings.Contains(r.log, "1 vulnerability at or above HIGH") {
-		t.Errorf("exit %d %q\n%s", r.code, r.out, r.log)
+	push := func(tag string, imgs ...v1.Image) string {
+		ref, _ := name.ParseReference(host + "/acme/web:" + tag)
+		idx := indexOf(t, imgs...)
+		if err := remote.WriteIndex(ref, idx); err != nil {
+			t.Fatal(err)
+		}
+		d, _ := idx.Digest()
+		return host + "/acme/web@" + d.String()
+	}
+	amd, arm := testenv.Image(t, "linux/amd64", lodash("4.17.21")), testenv.Image(t, "linux/arm64", lodash("4.17.20"))
+	armDigest, _ := arm.Digest()
+	image := push("1", amd, arm)
+	in := func(more ...string) map[string]string {
+		m := map[string]string{"image": image, "db-dir": osvDir(t), "offline": "true", "fail-on": "high"}
+		for i := 0; i < len(more); i += 2 {
+			m[more[i]] = more[i+1]
+		}
+		return m
+	}
+
+	r := runScan(t, in())
+	reports := strings.Split(r.out["report"], "\n")
+	if r.code != 1 || !strings.Contains(r.log, "linux/arm64: 1 vulnerability at or above HIGH") || strings.Contains(r.log, "linux/amd64: 1") ||
+		r.out["sbom"] != filepath.Join(r.dir, "web-linux-amd64-sbom.cdx.json")+"\n"+filepath.Join(r.dir, "web-linux-arm64-sbom.cdx.json") ||
+		len(reports) != 2 || !strings.Contains(r.summary, "## Scan of `web` for linux/arm64") {
+		t.Fatalf("all platforms: exit %d %q\n%s\n%s", r.code, r.out, r.log, r.summary)
+	}
+	var armReport Report
+	raw, _ := os.ReadFile(reports[1])
+	if err := json.Unmarshal(raw, &armReport); err != nil || armReport.Platform != "linux/arm64" || armReport.Digest != armDigest.String() ||
+		armReport.Gate.Passed || len(armReport.Findings) == 0 {
+		t.Errorf("linux/arm64 report: %v %s %s %+v", err, armReport.Platform, armReport.Digest, armReport.Gate)
+	}
+
+	if r := runScan(t, in("platforms", "linux/amd64")); r.code != 0 || r.out["sbom"] != filepath.Join(r.dir, "web-sbom.cdx.json") || r.report.Platform != "linux/amd64" {
+		t.Errorf("platforms: linux/amd64: exit %d %q\n%s", r.code, r.out, r.log)
+	}
+	if r := runScan(t, in("platforms", "linux/s390x")); r.code != 1 || !strings.Contains(r.log, `input "platforms": `+image+` holds no linux/s390x image (it holds linux/amd64, linux/arm64)`) {
+		t.Errorf("a platform not held: exit %d\n%s", r.code, r.log)
+	}
+	one := host + "/acme/web@" + testenv.Push(t, host+"/acme/web:amd64", amd).String()
+	if r := runScan(t, in("image", one, "platforms", "linux/arm64")); r.code != 1 || !strings.Contains(r.log, "is one image for linux/amd64, not for linux/arm64") {
+		t.Errorf("one image, another platform: exit %d\n%s", r.code, r.log)
+	}
+
+	// The same vulnerability in both platform images is one alert (one fingerprint) saying where, and counted once.
+	both := push("2", testenv.Image(t, "linux/amd64", lodash("4.17.20")), arm)
+	single := runScan(t, in("image", both, "platforms", "linux/arm64"))
+	r = runScan(t, in("image", both))
+	if r.code != 1 || r.out["counts"] != single.out["counts"] || single.report.Counts["HIGH"] == 0 {
+		t.Errorf("counts of both %s, of one %s", r.out["counts"], single.out["counts"])
+	}
+	var log, oneLog struct {
+		Runs []struct {
+			Properties struct{ Platforms []string }
+			Results    []struct {
+				Message             struct{ Text string }
+				PartialFingerprints map[string]string
+			}
+		}
+	}
+	raw, _ = os.ReadFile(r.out["sarif"])
+	json.Unmarshal(raw, &log)
+	raw, _ = os.ReadFile(single.out["sarif"])
+	json.Unmarshal(raw, &oneLog)
+	if len(log.Runs) != 1 || len(oneLog.Runs) != 1 || len(log.Runs[0].Results) != len(oneLog.Runs[0].Results) ||
+		!slices.Equal(log.Runs[0].Properties.Platforms, []string{"linux/amd64", "linux/arm64"}) {
+		t.Fatalf("SARIF of both: %s", raw)
+	}
+	for i, res := range log.Runs[0].Results {
+		if !strings.HasSuffix(res.Message.Text, "Found in linux/amd64 (4.17.20), linux/arm64 (4.17.20).") ||
+			res.PartialFingerprints["scribe/v1"] != oneLog.Runs[0].Results[i].PartialFingerprints["scribe/v1"] {
+			t.Errorf("result %d: %+v", i, res)
+		}
 	}
 }
 
@@ -307,8 +376,8 @@ func TestSARIFLimit(t *testing.T) {
 		}
 		findings = append(findings, Finding{ID: fmt.Sprintf("GHSA-%04d", i), Severity: sev, Package: Package{Name: "p", Version: "1", Type: "npm"}})
 	}
-	raw, dropped, err := buildSARIF(sarifInput{target: &target{name: "big", ref: "big.tar"}, findings: findings,
-		secrets: []Secret{{Rule: "PrivateKey", Path: "/k", Fingerprint: "f"}}})
+	raw, dropped, err := buildSARIF(sarifInput{name: "big", ref: "big.tar", images: []sarifImage{{findings: findings,
+		secrets: []Secret{{Rule: "PrivateKey", Path: "/k", Fingerprint: "f"}}}}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -108,11 +108,14 @@ runs:
 
 func newPipeline(t *testing.T, templatesDir string) *pipeline {
 	t.Helper()
-	return newPipelineWith(t, templatesDir, func(cfg string) string { return cfg })
+	return newPipelineWith(t, templatesDir, nil)
 }
 
-// newPipelineWith is newPipeline with the example's scribe.yaml edited before the render.
-func newPipelineWith(t *testing.T, templatesDir string, edit func(cfg string) string) *pipeline {
+// edits change files of the example, by path, before the render and the commit.
+type edits map[string]func(string) string
+
+// newPipelineWith is newPipeline with files of the example (its scribe.yaml, a Dockerfile) edited first.
+func newPipelineWith(t *testing.T, templatesDir string, edit edits) *pipeline {
 	t.Helper()
 	act, err := exec.LookPath("act")
 	testenv.Need(t, "act (scripts/dev-env.sh builds it)", err)
@@ -143,14 +146,21 @@ func newPipelineWith(t *testing.T, templatesDir string, edit func(cfg string) st
 		if err != nil {
 			return err
 		}
+		if rel == "scribe.yaml" {
+			raw = []byte(strings.Replace(string(raw), "image: demo/shop", "image: "+p.owner+"/shop", 1))
+		}
+		if e := edit[filepath.ToSlash(rel)]; e != nil {
+			raw = []byte(e(string(raw)))
+			delete(edit, filepath.ToSlash(rel))
+		}
 		return os.WriteFile(filepath.Join(p.dir, rel), raw, 0o644)
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := filepath.Join(p.dir, "scribe.yaml")
-	raw, _ := os.ReadFile(cfg)
-	os.WriteFile(cfg, []byte(edit(strings.Replace(string(raw), "image: demo/shop", "image: "+p.owner+"/shop", 1))), 0o644)
+	for rel := range edit {
+		t.Fatalf("the example has no %s to edit", rel)
+	}
 	args := []string{"render", "--root", p.dir}
 	if templatesDir != "" {
 		args = append(args, "--templates", templatesDir)
@@ -307,8 +317,10 @@ func TestActPipelinePush(t *testing.T) {
 		t.Fatalf("jobs %v, want %v\n%s", jobs, want, problems(log))
 	}
 	sl := p.standinLog()
-	for _, w := range []string{"setup-go go-version=1.26", "upload-artifact name=backend-sbom file=scan-results/shop-sbom.cdx.json",
-		"upload-sarif file=scan-results/shop.sarif category=backend-image results=1", "download-artifact name=backend-sbom path=sbom files=shop-sbom.cdx.json"} {
+	for _, w := range []string{"setup-go go-version=1.26", "upload-artifact name=backend-sbom file=scan-results/shop-linux-amd64-sbom.cdx.json",
+		"upload-artifact name=backend-sbom file=scan-results/shop-linux-arm64-sbom.cdx.json",
+		"upload-sarif file=scan-results/shop.sarif category=backend-image results=1",
+		"download-artifact name=backend-sbom path=sbom files=shop-linux-amd64-sbom.cdx.json shop-linux-arm64-sbom.cdx.json"} {
 		if !strings.Contains(sl, w) {
 			t.Errorf("stand-ins did not record %q:\n%s", w, sl)
 		}
@@ -339,9 +351,15 @@ func TestActPipelinePush(t *testing.T) {
 // A push whose image fails the scan gate publishes nothing: the image is in the registry by digest only, no
 // tag points at it, and neither sign, publish nor cleanup runs.
 func TestActPipelineGateFailureTagsNothing(t *testing.T) {
-	p := newPipelineWith(t, "", func(cfg string) string {
-		return strings.Replace(cfg, "    sign:\n      keyless: false\n", "    scan:\n      fail-on: low\n    sign:\n      keyless: false\n", 1)
-	})
+	p := newPipelineWith(t, "", edits{"backend/Dockerfile": func(d string) string {
+		// A credential in the linux/arm64 image only: the linux/amd64 one passes the gate.
+		return strings.Replace(d, "\nFROM scratch\n", `
+RUN mkdir -p /out/app && if [ "$TARGETARCH" = arm64 ]; then printf 'DB_PASSWORD=s3cr3t-in-arm64-only\n' > /out/app/.env; fi
+
+FROM scratch
+COPY --from=build /out/app/ /app/
+`, 1)
+	}})
 	log, jobs := p.run("push", pushToMain)
 	want := map[string]string{"test": "succeeded", "build": "succeeded", "scan": "failed"}
 	if fmt.Sprint(jobs) != fmt.Sprint(want) {
@@ -350,8 +368,9 @@ func TestActPipelineGateFailureTagsNothing(t *testing.T) {
 	if tags := p.tags(); len(tags) != 0 {
 		t.Errorf("an image that failed the gate got tags %v", tags)
 	}
-	if !strings.Contains(log, "gate failed (fail-on: low") || !strings.Contains(log, "GHSA-4374-p667-p6c8") {
-		t.Errorf("the scan did not fail its gate on the high finding:\n%s", tail(log, 80))
+	if !strings.Contains(log, "gate failed (fail-on: critical") || !strings.Contains(log, "linux/arm64: 1 secret in the layers") ||
+		strings.Contains(log, "linux/amd64: 1 secret") {
+		t.Errorf("the scan did not fail its gate on the linux/arm64 image alone:\n%s", tail(log, 80))
 	}
 }
 
@@ -380,10 +399,10 @@ func TestActPipelinePullRequest(t *testing.T) {
 // Native runners: a pull request builds each platform on its own runner (here the host), smoke-tests it and
 // scans it, without a login or a push.
 func TestActPipelineNativePullRequest(t *testing.T) {
-	p := newPipelineWith(t, "", func(cfg string) string {
+	p := newPipelineWith(t, "", edits{"scribe.yaml": func(cfg string) string {
 		return strings.Replace(cfg, "    dockerfile: backend/Dockerfile\n",
 			"    dockerfile: backend/Dockerfile\n    platforms: [linux/amd64]\n    native-runners:\n      linux/amd64: ubuntu-latest\n    max-size: 500MB\n", 1)
-	})
+	}})
 	log, jobs := p.run("pull_request", map[string]any{"pull_request": map[string]any{"number": 8,
 		"head": map[string]any{"ref": "feature"}, "base": map[string]any{"ref": "main"}}})
 	want := map[string]string{"test": "succeeded", "pull-request-amd64": "succeeded"}
