@@ -87,5 +87,6 @@ func FuzzMetadata(f *testing.F) {
 		p := filepath.Join(t.TempDir(), "ignore.yaml")
 		os.WriteFile(p, data, 0o644)
 		readIgnoreFile(p)
+		readTrivyIgnore(p)
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -20,14 +21,19 @@ type Policy struct {
 	ignore        []*ignoreEntry
 }
 
-// NewPolicy is the policy the inputs give; it reads and checks the ignore file.
+// NewPolicy is the policy the inputs give; it reads and checks the ignore files.
 func NewPolicy(in *Inputs) (Policy, error) {
 	p := Policy{FailOn: in.FailOn, IgnoreUnfixed: in.IgnoreUnfixed, FailOnSecrets: in.FailOnSecrets}
-	if in.IgnoreFile != "" {
-		var err error
-		if p.ignore, err = readIgnoreFile(in.IgnoreFile); err != nil {
+	for _, f := range in.IgnoreFiles {
+		read := readIgnoreFile
+		if isTrivyIgnore(f) {
+			read = readTrivyIgnore
+		}
+		entries, err := read(f)
+		if err != nil {
 			return Policy{}, err
 		}
+		p.ignore = append(p.ignore, entries...)
 	}
 	return p, nil
 }
@@ -48,9 +54,10 @@ type ignoreEntry struct {
 	Reason  string `yaml:"reason"`
 	Expires string `yaml:"expires"`
 
-	line    int
-	expires time.Time
-	used    bool
+	file  string // the ignore file's name, for messages
+	line  int
+	until time.Time // the first instant it no longer ignores; zero: never expires
+	used  bool
 }
 
 // readIgnoreFile parses the ignore file:
@@ -75,7 +82,7 @@ func readIgnoreFile(path string) ([]*ignoreEntry, error) {
 	}
 	var out []*ignoreEntry
 	for _, n := range doc.Ignore {
-		e := &ignoreEntry{line: n.Line}
+		e := &ignoreEntry{file: filepath.Base(path), line: n.Line}
 		if err := n.Decode(e); err != nil {
 			return nil, fmt.Errorf(`input "ignore-file": %s:%d: %w`, path, n.Line, err)
 		}
@@ -98,7 +105,55 @@ func readIgnoreFile(path string) ([]*ignoreEntry, error) {
 			if err != nil {
 				return nil, fmt.Errorf(`input "ignore-file": %s:%d: expires %q is not a date (want YYYY-MM-DD)`, path, n.Line, e.Expires)
 			}
-			e.expires = t
+			e.until = t.AddDate(0, 0, 1) // it ignores through the day it names
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+// isTrivyIgnore tells trivy's line-based ignore file (.trivyignore) from a YAML one by its name, as trivy does:
+// a .yaml or .yml extension is YAML.
+func isTrivyIgnore(path string) bool {
+	base, ext := filepath.Base(path), filepath.Ext(path)
+	return strings.HasPrefix(base, ".trivyignore") && ext != ".yaml" && ext != ".yml"
+}
+
+// readTrivyIgnore parses trivy's .trivyignore, as trivy's pkg/result/ignore.go (parseIgnore, getExpirationDate)
+// reads it: one ID per line, the first field; blank lines and lines starting with # skipped; an optional
+// exp:YYYY-MM-DD field anywhere on the line, the entry no longer ignoring from that day on (trivy prunes an
+// entry whose date is before now, the date read as midnight UTC); other fields ignored. The reason is the
+// line's trailing # comment, else where it came from. Where trivy skips a line whose date does not parse with a
+// warning, this is an error naming the file and line: an expiry must not be lost to a typo.
+func readTrivyIgnore(path string) ([]*ignoreEntry, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf(`input "ignore-file": %w`, err)
+	}
+	var out []*ignoreEntry
+	for i, line := range strings.Split(string(raw), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		e := &ignoreEntry{file: filepath.Base(path), line: i + 1}
+		if body, comment, ok := strings.Cut(line, " #"); ok {
+			line, e.Reason = body, strings.TrimSpace(comment)
+		}
+		fields := strings.Fields(line)
+		e.ID = fields[0]
+		for _, f := range fields[1:] {
+			if date, ok := strings.CutPrefix(f, "exp:"); ok {
+				t, err := time.Parse("2006-01-02", date)
+				if err != nil {
+					return nil, fmt.Errorf(`input "ignore-file": %s:%d: exp:%s is not a date (want exp:YYYY-MM-DD)`, path, i+1, date)
+				}
+				e.Expires, e.until = date, t
+				break
+			}
+		}
+		if e.Reason == "" {
+			e.Reason = fmt.Sprintf("listed in %s line %d", e.file, e.line)
 		}
 		out = append(out, e)
 	}
@@ -110,8 +165,9 @@ func readIgnoreFile(path string) ([]*ignoreEntry, error) {
 func applyIgnores(entries []*ignoreEntry, findings []Finding, secrets []Secret, today time.Time) []string {
 	var warnings []string
 	for _, e := range entries {
-		if !e.expires.IsZero() && today.After(e.expires.Add(24*time.Hour-time.Nanosecond)) {
-			warnings = append(warnings, fmt.Sprintf("ignore entry %s (line %d) expired on %s: it no longer ignores anything", e.ID, e.line, e.Expires))
+		e.used = false
+		if !e.until.IsZero() && !today.Before(e.until) {
+			warnings = append(warnings, fmt.Sprintf("ignore entry %s (%s line %d) expired on %s: it no longer ignores anything", e.ID, e.file, e.line, e.Expires))
 			continue
 		}
 		for i := range findings {
@@ -123,12 +179,12 @@ func applyIgnores(entries []*ignoreEntry, findings []Finding, secrets []Secret, 
 		}
 		for i := range secrets {
 			s := &secrets[i]
-			if s.Ignored == "" && s.Fingerprint == e.ID && (e.Package == "" || e.Package == s.Path) {
+			if s.Ignored == "" && (s.Fingerprint == e.ID || strings.EqualFold(s.Rule, e.ID)) && (e.Package == "" || e.Package == s.Path) {
 				s.Ignored, e.used = e.Reason, true
 			}
 		}
 		if !e.used {
-			warnings = append(warnings, fmt.Sprintf("ignore entry %s (line %d) matched nothing in this image", e.ID, e.line))
+			warnings = append(warnings, fmt.Sprintf("ignore entry %s (%s line %d) matched nothing in this image", e.ID, e.file, e.line))
 		}
 	}
 	return warnings

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -26,6 +28,11 @@ func Run(ctx context.Context, s *actionio.Step, in *Inputs) error {
 			return fmt.Errorf(`input "dockerfile": %w`, err)
 		}
 	}
+	if ws := s.Action.Getenv("GITHUB_WORKSPACE"); ws != "" && !slices.ContainsFunc(in.IgnoreFiles, isTrivyIgnore) {
+		if _, err := os.Stat(filepath.Join(ws, ".trivyignore")); err == nil {
+			s.Warningf(`.trivyignore is not read: trivy reads it by default, this scan only through "ignore-file" (add .trivyignore to it to apply it)`)
+		}
+	}
 	if in.DBDir != "" {
 		if info, err := os.Stat(in.DBDir); err != nil || !info.IsDir() {
 			return fmt.Errorf(`input "db-dir": %q is not a directory (want the OSV bucket's layout: <Ecosystem>/all.zip)`, in.DBDir)
@@ -39,23 +46,14 @@ func Run(ctx context.Context, s *actionio.Step, in *Inputs) error {
 	db := NewDatabase(in.DBDir, in.DBURL, in.Offline, cache)
 	multi := len(imgs) > 1
 	reps := make([]*Report, len(imgs))
-	said := map[string]bool{} // the ignore file's warnings, said once whatever the platforms
 	for i, img := range imgs {
 		warn := s.Warningf
 		if multi {
 			warn = func(format string, a ...any) { s.Warningf("%s: %s", img.Platform, fmt.Sprintf(format, a...)) }
 		}
-		rep, ignoreWarnings, err := assess(ctx, db, img, policy, in, now, warn)
-		if err != nil {
+		if reps[i], err = assess(ctx, db, img, policy, in, now, warn); err != nil {
 			return err
 		}
-		for _, w := range ignoreWarnings {
-			if !said[w] {
-				said[w] = true
-				s.Warningf("%s", w)
-			}
-		}
-		reps[i] = rep
 	}
 	files, err := WriteReports(in.OutputDir, imgs, reps, ReportOptions{SBOMFormat: in.SBOMFormat, SARIFCategory: in.SARIFCategory,
 		Dockerfile: dockerfile, Now: now})
@@ -80,15 +78,15 @@ func Run(ctx context.Context, s *actionio.Step, in *Inputs) error {
 }
 
 // assess matches one platform image's packages, judges its findings and secrets, and applies the coverage to
-// the gate; it returns the report and the ignore file's warnings.
-func assess(ctx context.Context, db Database, img *Image, policy Policy, in *Inputs, now time.Time, warn func(string, ...any)) (*Report, []string, error) {
+// the gate; what it could not do, and ignore entries that expired or matched nothing, are warnings.
+func assess(ctx context.Context, db Database, img *Image, policy Policy, in *Inputs, now time.Time, warn func(string, ...any)) (*Report, error) {
 	for _, w := range img.Warnings {
 		warn("%s", w)
 	}
 	_, unknownOS := img.Distro.Assessable()
 	findings, coverage, err := Match(ctx, db, img.Packages, unknownOS, warn)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	coverage = uncatalogued(coverage, img.Distro)
 	for _, c := range coverage {
@@ -97,10 +95,13 @@ func assess(ctx context.Context, db Database, img *Image, policy Policy, in *Inp
 		}
 	}
 	g, warnings := Judge(findings, img.Secrets, policy, now)
+	for _, w := range warnings {
+		warn("%s", w)
+	}
 	applyCoverage(&g, coverage, in.FailOnUnassessed)
 	return &Report{Image: in.Image, Digest: img.Digest, Platform: img.Platform, Packages: img.Packages, Findings: findings,
 		Secrets: img.Secrets, Counts: countBySeverity(findings), Gate: g, Distro: img.Distro, Coverage: coverage,
-		IgnoreWarnings: warnings}, warnings, nil
+		IgnoreWarnings: warnings}, nil
 }
 
 // combine is the verdict on every platform image of the input, each failing one named in the reason, and the

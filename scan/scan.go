@@ -12,7 +12,7 @@ type Inputs struct {
 	Dockerfile    string
 	FailOn        string
 	IgnoreUnfixed bool
-	IgnoreFile    string
+	IgnoreFiles   []string
 	FailOnSecrets bool
 	// FailOnUnassessed fails the gate when packages could not be assessed: os (the operating system's), all, none.
 	FailOnUnassessed string
@@ -36,7 +36,7 @@ func Spec(in *Inputs) *actionio.Spec {
 	s.Enum(&in.FailOn, "fail-on", "critical", []string{"critical", "high", "medium", "low", "none"},
 		"Fail when a finding of this severity or higher is not ignored.")
 	s.Bool(&in.IgnoreUnfixed, "ignore-unfixed", false, "Do not fail on vulnerabilities that have no fixed version.")
-	s.String(&in.IgnoreFile, "ignore-file", "", "YAML file of ignored findings (id, package, reason, expires).")
+	s.List(&in.IgnoreFiles, "ignore-file", "", "Files of ignored findings: our YAML (id, package, reason, expires) or trivy's .trivyignore (IDs, exp: dates); comma or newline separated.")
 	s.Bool(&in.FailOnSecrets, "fail-on-secrets", true, "Fail when a secret is found in a layer.")
 	s.Enum(&in.FailOnUnassessed, "fail-on-unassessed", "os", []string{"os", "all", "none"},
 		"Fail when packages could not be assessed (unknown distribution, no database for their ecosystem): os for the operating system's packages, all, or none; each is a warning anyway.")

@@ -358,7 +358,7 @@ func TestGateAndIgnoreFile(t *testing.T) {
 	tomorrow := time.Now().AddDate(0, 0, 1).Format("2006-01-02")
 	ignore := write("ignore.yaml", "ignore:\n  - id: CVE-2021-44906\n    package: minimist\n    reason: only parses our own argv\n    expires: "+tomorrow+"\n  - id: GHSA-0000-0000-0000\n    reason: stale entry\n")
 	r := runScan(t, with("ignore-file", ignore))
-	if r.code != 0 || !strings.Contains(r.log, "ignore entry GHSA-0000-0000-0000 (line 6) matched nothing") {
+	if r.code != 0 || !strings.Contains(r.log, "ignore entry GHSA-0000-0000-0000 (ignore.yaml line 6) matched nothing") {
 		t.Errorf("ignored by alias: exit %d\n%s", r.code, r.log)
 	}
 	if len(r.report.Findings) != 10 || !strings.Contains(string(mustRead(t, filepath.Join(r.dir, "realistic.sarif"))), "GHSA-xvch-5gv4-984h") {
@@ -368,6 +368,45 @@ func TestGateAndIgnoreFile(t *testing.T) {
 	if r := runScan(t, with("ignore-file", expired)); r.code != 1 || !strings.Contains(r.log, "expired on 2025-01-31") {
 		t.Errorf("expired: exit %d\n%s", r.code, r.log)
 	}
+
+	// trivy's .trivyignore, as trivy-action users bring it: IDs (aliases match), comments, exp: dates (from that
+	// day on it no longer ignores, as trivy prunes it), alone or beside our YAML file.
+	today := time.Now().UTC().Format("2006-01-02")
+	trivy := write(".trivyignore", "# accepted risks\nGHSA-xvch-5gv4-984h exp:"+tomorrow+" # only parses our own argv\nCVE-2019-0004 exp:2020-01-01\n\nGHSA-0000-0000-0000\n")
+	r = runScan(t, with("ignore-file", trivy))
+	if r.code != 0 || !strings.Contains(r.log, "ignore entry CVE-2019-0004 (.trivyignore line 3) expired on 2020-01-01") ||
+		!strings.Contains(r.log, "ignore entry GHSA-0000-0000-0000 (.trivyignore line 5) matched nothing") {
+		t.Errorf(".trivyignore: exit %d\n%s", r.code, r.log)
+	}
+	if i := slices.IndexFunc(r.report.Findings, func(f Finding) bool { return f.ID == "GHSA-xvch-5gv4-984h" }); i < 0 || r.report.Findings[i].Ignored != "only parses our own argv" {
+		t.Errorf(".trivyignore: the finding is not ignored with the line's comment as its reason: %+v", r.report.Findings)
+	}
+	st := testenv.RunAction(t, Action(), with("output-dir", t.TempDir()), map[string]string{"GITHUB_WORKSPACE": dir, "SCRIBE_OSV_CACHE": t.TempDir()})
+	if !strings.Contains(st.Log, "::warning::.trivyignore is not read") {
+		t.Errorf("a .trivyignore in the workspace that ignore-file does not name: no warning\n%s", st.Log)
+	}
+	endsToday := write(".trivyignore-today", "GHSA-xvch-5gv4-984h exp:"+today+"\n")
+	if r := runScan(t, with("ignore-file", endsToday)); r.code != 1 || !strings.Contains(r.log, "expired on "+today) {
+		t.Errorf(".trivyignore whose date is today: exit %d\n%s", r.code, r.log)
+	}
+	if r := runScan(t, with("ignore-file", expired+"\n"+trivy)); r.code != 0 {
+		t.Errorf("both files: exit %d\n%s", r.code, r.log)
+	}
+	badDate := write(".trivyignore-bad", "CVE-2021-44906 exp:2026-13-01\n")
+	if r := runScan(t, with("ignore-file", badDate)); r.code != 1 || !strings.Contains(r.log, ".trivyignore-bad:1: exp:2026-13-01 is not a date") {
+		t.Errorf(".trivyignore with a bad date: exit %d\n%s", r.code, r.log)
+	}
+	// Secrets by their rule, as trivy's IDs name secret rules (ours: PrivateKey; fingerprints work too).
+	secrets := runScan(t, with("fail-on", "none", "fail-on-secrets", "true"))
+	var rules []string
+	for _, sc := range secrets.report.Secrets {
+		rules = append(rules, sc.Rule)
+	}
+	byRule := write(".trivyignore-secrets", strings.Join(rules, "\n")+"\n")
+	if r := runScan(t, with("fail-on", "none", "fail-on-secrets", "true", "ignore-file", byRule)); len(rules) == 0 || r.code != 0 {
+		t.Errorf("secrets ignored by rule %v: exit %d\n%s", rules, r.code, r.log)
+	}
+
 	if r := runScan(t, with("fail-on", "high", "ignore-unfixed", "true")); r.code != 1 || !strings.Contains(r.log, "3 vulnerabilities at or above HIGH") {
 		t.Errorf("high: exit %d\n%s", r.code, r.log)
 	}
