@@ -35,7 +35,7 @@ type Image struct {
 	Packages     []Package
 	Distro       Distro // the distribution its OS packages come from, and their OSV ecosystem (Distro.Assessable)
 	Secrets      []Secret
-	Warnings     []string // what the scan could not do, not an error: a layer cache it could not use
+	Warnings     []string // what the scan could not do, not an error: a layer cache it could not use, an archive it could not read
 
 	target *target
 }
@@ -57,8 +57,9 @@ func ReadImages(ctx context.Context, image string, platforms []string, cacheDir 
 		if err != nil {
 			return nil, fmt.Errorf("reading %s: %w", t.label(), err)
 		}
+		pkgs, warnings := inventory(fs)
 		out = append(out, &Image{Name: t.name, Digest: t.digest, Platform: t.platform, Layers: fs.layers, CachedLayers: fs.cached,
-			Packages: catalog(fs), Distro: osRelease(fs), Secrets: fs.secrets, Warnings: cache.warn, target: t})
+			Packages: pkgs, Distro: osRelease(fs), Secrets: fs.secrets, Warnings: append(cache.warn, warnings...), target: t})
 	}
 	return out, nil
 }

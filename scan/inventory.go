@@ -55,8 +55,15 @@ func wanted(p string) bool {
 
 // catalog lists the packages of the final filesystem, sorted by type, name, version and path.
 func catalog(fs *fileSystem) []Package {
+	pkgs, _ := inventory(fs)
+	return pkgs
+}
+
+// inventory is catalog, and warnings naming what a cataloguer found and could not read.
+func inventory(fs *fileSystem) ([]Package, []string) {
 	d := osRelease(fs)
 	var pkgs []Package
+	var warnings []string
 	rpmdb := rpmDatabase(fs)
 	for p, f := range fs.files {
 		switch {
@@ -72,7 +79,11 @@ func catalog(fs *fileSystem) []Package {
 				pkgs = append(pkgs, pk)
 			}
 		case isJavaArchive(p):
-			pkgs = append(pkgs, javaPackages(f)...)
+			pk, warning := javaPackages(f)
+			pkgs = append(pkgs, pk...)
+			if warning != "" {
+				warnings = append(warnings, warning)
+			}
 		case isGemspec(p):
 			if pk, ok := gemPackage(f); ok {
 				pkgs = append(pkgs, pk)
@@ -98,7 +109,8 @@ func catalog(fs *fileSystem) []Package {
 		}
 		return a.Path < b.Path
 	})
-	return pkgs
+	sort.Strings(warnings)
+	return pkgs, warnings
 }
 
 // paragraphs splits a Debian control file (dpkg status, apk's database uses one-letter keys the same way)

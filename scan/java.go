@@ -5,6 +5,7 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"path"
 	"regexp"
@@ -36,24 +37,37 @@ var javaArchiveExts = map[string]bool{".jar": true, ".war": true, ".ear": true, 
 
 func isJavaArchive(p string) bool { return javaArchiveExts[strings.ToLower(path.Ext(p))] }
 
-// javaWalk is what reading one archive from a layer has used of its bounds.
+// javaWalk is what reading one archive from a layer has used of its bounds, and what it could not read.
 type javaWalk struct {
 	f        found
 	inflated int64
 	archives int
+	unread   []string // archives not read, each with the reason: their packages are missing from the inventory
 }
 
 // javaPackages are the Maven artifacts of the Java archive f and of the archives nested in it, each at its
-// path as syft writes it: "/app/shop.war:WEB-INF/lib/log4j-core.jar".
-func javaPackages(f found) []Package {
+// path as syft writes it: "/app/shop.war:WEB-INF/lib/log4j-core.jar". The warning, if any, names the archives
+// that were not read (past a bound, or not a zip): never a silent gap in the inventory.
+func javaPackages(f found) ([]Package, string) {
 	w := &javaWalk{f: f}
-	return w.archive(f.path, path.Base(f.path), f.data, 0)
+	pkgs := w.archive(f.path, path.Base(f.path), f.data, 0)
+	if len(w.unread) == 0 {
+		return pkgs, ""
+	}
+	shown := w.unread[:min(3, len(w.unread))]
+	more := ""
+	if len(w.unread) > len(shown) {
+		more = fmt.Sprintf(" and %d more", len(w.unread)-len(shown))
+	}
+	return pkgs, fmt.Sprintf("Java archive %s: %d archive%s not read, so %s packages are not in the inventory: %s%s",
+		f.path, len(w.unread), plural(len(w.unread), "", "s"), plural(len(w.unread), "its", "their"), strings.Join(shown, "; "), more)
 }
 
 // archive reads the archive at vpath, file name file: its own packages, then its nested archives'.
 func (w *javaWalk) archive(vpath, file string, data []byte, depth int) []Package {
 	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
 	if err != nil && !errors.Is(err, zip.ErrInsecurePath) { // "../" names do not matter: nothing is written
+		w.unread = append(w.unread, vpath+" (not a zip archive)")
 		return nil
 	}
 	var pkgs, nested []Package
@@ -70,10 +84,20 @@ func (w *javaWalk) archive(vpath, file string, data []byte, depth int) []Package
 			}
 		case strings.EqualFold(e.Name, "META-INF/MANIFEST.MF"):
 			manifest, hasManifest = parseManifest(w.read(e, maxJavaMetadata)), true
-		case isJavaArchive(e.Name) && !e.FileInfo().IsDir() && depth < maxJavaDepth && w.archives < maxJavaArchives:
-			w.archives++
-			if inner := w.read(e, maxJavaInflated); inner != nil {
-				nested = append(nested, w.archive(vpath+":"+e.Name, path.Base(e.Name), inner, depth+1)...)
+		case isJavaArchive(e.Name) && !e.FileInfo().IsDir():
+			inner := vpath + ":" + e.Name
+			switch {
+			case depth >= maxJavaDepth:
+				w.unread = append(w.unread, fmt.Sprintf("%s (nested deeper than %d archives)", inner, maxJavaDepth))
+			case w.archives >= maxJavaArchives:
+				w.unread = append(w.unread, fmt.Sprintf("%s (past %d nested archives)", inner, maxJavaArchives))
+			default:
+				w.archives++
+				if data := w.read(e, maxJavaInflated); data != nil {
+					nested = append(nested, w.archive(inner, path.Base(e.Name), data, depth+1)...)
+				} else {
+					w.unread = append(w.unread, fmt.Sprintf("%s (could not be inflated: corrupt, or past the %d MiB read per archive)", inner, maxJavaInflated>>20))
+				}
 			}
 		}
 	}

@@ -149,6 +149,37 @@ func TestJavaArchivePackages(t *testing.T) {
 	}
 }
 
+// What the Java cataloguer cannot read is a warning naming the archive and why, never a silent gap: nesting past
+// maxJavaDepth, a nested archive past the inflate budget, a file that is not a zip.
+func TestJavaArchivesNotReadAreWarnings(t *testing.T) {
+	lib := string(zipOf(t, map[string]string{"META-INF/maven/g/a/pom.properties": fmt.Sprintf(pomProps, "g", "a", "1")}))
+	deep := lib
+	for range maxJavaDepth + 1 {
+		deep = string(zipOf(t, map[string]string{"lib/inner.jar": deep}))
+	}
+	for _, tt := range []struct{ name, path, data, want string }{
+		{"deeper than the bound", "/deep.jar", deep, "Java archive /deep.jar: 1 archive not read, so its packages are not in the inventory: " +
+			"/deep.jar" + strings.Repeat(":lib/inner.jar", maxJavaDepth+1) + " (nested deeper than 4 archives)"},
+		{"not a zip", "/broken.jar", "PK\x03\x04 truncated", "Java archive /broken.jar: 1 archive not read, so its packages are not in the inventory: /broken.jar (not a zip archive)"},
+		{"a nested archive whose header lies", "/app.war", string(lyingZip(t, "WEB-INF/lib/bomb.jar", 100)),
+			"/app.war:WEB-INF/lib/bomb.jar (could not be inflated: corrupt, or past the 512 MiB read per archive)"},
+		{"all read", "/lib.jar", lib, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			pkgs, warnings := inventory(&fileSystem{files: map[string]found{tt.path: {path: tt.path, data: []byte(tt.data)}}})
+			got := strings.Join(warnings, "\n")
+			if tt.want == "" && got != "" || !strings.Contains(got, tt.want) {
+				t.Errorf("warnings %q, want %q (packages %v)", got, tt.want, describe(pkgs))
+			}
+		})
+	}
+	w := &javaWalk{f: found{path: "/big.war"}, inflated: maxJavaInflated - 5}
+	w.archive("/big.war", "big.war", zipOf(t, map[string]string{"WEB-INF/lib/a.jar": lib}), 0)
+	if len(w.unread) != 1 || w.unread[0] != "/big.war:WEB-INF/lib/a.jar (could not be inflated: corrupt, or past the 512 MiB read per archive)" {
+		t.Errorf("past the budget: %q", w.unread)
+	}
+}
+
 // lyingZip is a zip whose one entry's header says it inflates to 10 bytes but inflates to size zero bytes.
 func lyingZip(t testing.TB, name string, size int) []byte {
 	t.Helper()
@@ -335,7 +366,7 @@ func TestJavaRubyInventoryMatchesSyft(t *testing.T) {
 	}
 	ours := map[javaRubyPkg]bool{}
 	purls := 0
-	for _, p := range inventory(t, img) {
+	for _, p := range imageInventory(t, img) {
 		kind := kinds[p.Type]
 		if kind == "" {
 			continue

@@ -94,7 +94,7 @@ func TestInventoryMatchesSyft(t *testing.T) {
 		}
 	}
 	ours := map[pkgKey]bool{}
-	for _, p := range inventory(t, img) {
+	for _, p := range imageInventory(t, img) {
 		ours[keyOf(purlKinds[p.Type], p.Name, p.Version)] = true
 	}
 	perKind := map[string][2]int{}
@@ -127,7 +127,7 @@ func TestInventoryMatchesSyft(t *testing.T) {
 	t.Logf("ours, not syft's: %v", extra)
 }
 
-func inventory(t testing.TB, tarPath string) []Package {
+func imageInventory(t testing.TB, tarPath string) []Package {
 	t.Helper()
 	tg, err := openImages(t.Context(), tarPath, nil)
 	if err != nil {
