@@ -14,13 +14,26 @@ import (
 	"github.com/infinite-scribe/scribe-actions/internal/actionio"
 )
 
-// Run scans the image. Every input is checked before the image is read; reports are written whatever the
-// verdict; the exit code is the gate's.
+// Run scans the image, or the source at path. Every input is checked before anything is read; reports are
+// written whatever the verdict; the exit code is the gate's.
 func Run(ctx context.Context, s *actionio.Step, in *Inputs) error {
 	now := time.Now()
+	switch {
+	case in.Image == "" && in.Path == "":
+		return fmt.Errorf(`input "image" or "path" is required: an image to scan, or a directory to scan as source`)
+	case in.Image != "" && in.Path != "":
+		return fmt.Errorf(`input "path": give "image" or "path", not both (two scan steps scan both)`)
+	case in.Path == "" && (in.History || in.Since != ""):
+		return fmt.Errorf(`input "history": reads a repository's commits, so it needs "path" (the checkout)`)
+	case in.Since != "" && !in.History:
+		return fmt.Errorf(`input "since": needs "history: true"`)
+	}
 	policy, err := NewPolicy(in)
 	if err != nil {
 		return err
+	}
+	if in.Path != "" {
+		return runSource(ctx, s, in, policy, now)
 	}
 	var dockerfile *Dockerfile
 	if in.Dockerfile != "" {

@@ -45,6 +45,7 @@ type sarifInput struct {
 	category   string
 	dockerfile string // repository path of the Dockerfile, when given
 	images     []sarifImage
+	source     bool // a source scan: secrets at their file and line in the repository, each commit's apart
 }
 
 // sarifImage is one platform image's part of the log.
@@ -91,7 +92,12 @@ func (in sarifInput) results() (vulns, secrets []*sarifResult) {
 		}
 		for i := range im.secrets {
 			sc := &im.secrets[i]
-			add(&secrets, secretPrint(*sc), &sarifResult{secret: sc, loc: in.location(im.lines, sc.Layer, sc.Path)}, im.platform)
+			loc := in.location(im.lines, sc.Layer, sc.Path)
+			if in.source {
+				loc = sarif.NewLocationWithPhysicalLocation(sarif.NewPhysicalLocation().
+					WithArtifactLocation(sarif.NewSimpleArtifactLocation(sc.Path)).WithRegion(sarif.NewSimpleRegion(sc.Line, sc.Line)))
+			}
+			add(&secrets, secretPrint(*sc), &sarifResult{secret: sc, loc: loc}, im.platform)
 		}
 	}
 	sort.SliceStable(vulns, func(i, j int) bool {
@@ -108,7 +114,14 @@ func vulnPrint(f Finding) string {
 	return fingerprint(f.ID, f.Package.Ecosystem, f.Package.Name, f.Package.Path)
 }
 
-func secretPrint(s Secret) string { return fingerprint("secret/"+s.Rule, s.Path, s.Fingerprint) }
+// secretPrint is a secret's alert: the same secret in the same file is one alert across layers and platforms;
+// in a repository's history, one per commit that added it (as gitleaks fingerprints them).
+func secretPrint(s Secret) string {
+	if s.Commit != "" {
+		return fingerprint("secret/"+s.Rule, s.Path, s.Fingerprint, s.Commit)
+	}
+	return fingerprint("secret/"+s.Rule, s.Path, s.Fingerprint)
+}
 
 // buildSARIF writes every finding and secret as a SARIF 2.1.0 log for code scanning: one run for all the
 // input's platform images (code scanning takes one run per tool and category), one rule per vulnerability with
@@ -198,15 +211,28 @@ func (in sarifInput) encode(vulns, secrets []*sarifResult, dropped int) ([]byte,
 			rp := sarif.NewPropertyBag()
 			rp.Add("security-severity", "9.0")
 			rp.Add("tags", []string{"security", "secret"})
-			run.AddRule(id).WithName(s.Rule).
-				WithShortDescription(sarif.NewMultiformatMessageString("A " + s.Rule + " is baked into an image layer")).
-				WithHelp(sarif.NewMultiformatMessageString("Anything in any layer ships with the image, even when a later layer deletes it. Rotate the credential and pass it to the build as a secret mount.")).
-				WithProperties(rp.Properties)
+			short, help := "A "+s.Rule+" is baked into an image layer",
+				"Anything in any layer ships with the image, even when a later layer deletes it. Rotate the credential and pass it to the build as a secret mount."
+			if in.source {
+				short, help = "A "+s.Rule+" is committed to the repository",
+					"A credential in a commit stays in the history, and in every clone, after a later commit deletes it. Rotate the credential; then remove it from the files (a secret store, or the CI's secrets)."
+			}
+			run.AddRule(id).WithName(s.Rule).WithShortDescription(sarif.NewMultiformatMessageString(short)).
+				WithHelp(sarif.NewMultiformatMessageString(help)).WithProperties(rp.Properties)
 		}
-		msg := fmt.Sprintf("%s in %s line %d, layer %d (fingerprint %s; the secret is not shown).%s", s.Rule, s.Path, s.Line, s.Layer+1,
+		where := fmt.Sprintf("layer %d", s.Layer+1)
+		prints := map[string]interface{}{"scribe/v1": secretPrint(*s)}
+		switch {
+		case s.Commit != "":
+			where = fmt.Sprintf("added by commit %.12s (%s)", s.Commit, s.Date)
+			prints["commitSha"] = s.Commit
+		case in.source:
+			where = "in the working tree"
+		}
+		msg := fmt.Sprintf("%s in %s line %d, %s (fingerprint %s; the secret is not shown).%s", s.Rule, s.Path, s.Line, where,
 			s.Fingerprint, onPlatforms(r.platforms))
 		res := run.CreateResultForRule(id).WithLevel("error").WithMessage(sarif.NewTextMessage(msg))
-		res.WithPartialFingerPrints(map[string]interface{}{"scribe/v1": secretPrint(*s)})
+		res.WithPartialFingerPrints(prints)
 		res.AddLocation(r.loc)
 	}
 	report.AddRun(run)

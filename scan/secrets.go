@@ -40,6 +40,10 @@ type Secret struct {
 	Line        int    `json:"line"`
 	Fingerprint string `json:"fingerprint"`
 	Ignored     string `json:"ignored,omitempty"` // the ignore file's reason, when an entry covers it
+	// Commit and Date are, for a secret found in a repository's history, the commit that added the line and
+	// its author date (RFC 3339, UTC); a source scan's secrets have Layer -1.
+	Commit string `json:"commit,omitempty"`
+	Date   string `json:"date,omitempty"`
 }
 
 // secretScanner finds credentials with the detectors of osv-scalibr's veles (Google's maintained secret
@@ -135,14 +139,18 @@ func newSecret(rule, p string, layer int, data []byte, offset int, value string)
 		Fingerprint: hex.EncodeToString(sum[:8])}
 }
 
-// ruleName names a veles finding by its type: privatekey.PrivateKey -> PrivateKey.
+// ruleName names a veles finding by its type: privatekey.PrivateKey -> PrivateKey. Types named only for what
+// they are (openai.APIKey, sendgrid.APIKey, awsaccesskey.Credentials) get their vendor in front.
 func ruleName(sec veles.Secret) string {
 	t := reflect.TypeOf(sec)
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
-	return t.Name()
+	return vendorPrefix[path.Base(t.PkgPath())] + t.Name()
 }
+
+// vendorPrefix names the vendor of the veles packages whose type names do not.
+var vendorPrefix = map[string]string{"openai": "OpenAI", "sendgrid": "SendGrid", "anthropicapikey": "Anthropic", "awsaccesskey": "AWS"}
 
 func isDotEnv(base string) bool {
 	return base == ".env" || strings.HasPrefix(base, ".env.") || strings.HasSuffix(base, ".env")

@@ -31,6 +31,7 @@ COSIGN2_VERSION=v2.6.5
 COSIGN3_VERSION=v3.1.3
 SYFT_VERSION=v1.57.1
 OSV_SCANNER_VERSION=v2.6.0
+GITLEAKS_VERSION=v8.30.1
 APT_PACKAGES=(docker-registry qemu-user-static binfmt-support)
 TEST_APT_PACKAGES=(shellcheck debootstrap)
 
@@ -121,6 +122,8 @@ test_tools() {
 	# the scan action's peers: syft's SBOM and osv-scanner's offline findings are compared with ours
 	go_tool syft "$SYFT_VERSION" "GOBIN=$TOOLS/syft-$SYFT_VERSION go install github.com/anchore/syft/cmd/syft@$SYFT_VERSION" >/dev/null
 	go_tool osv-scanner "$OSV_SCANNER_VERSION" "GOTOOLCHAIN=go1.27.3 GOBIN=$TOOLS/osv-scanner-$OSV_SCANNER_VERSION go install github.com/google/osv-scanner/v2/cmd/osv-scanner@$OSV_SCANNER_VERSION" >/dev/null
+	# the source scan's peer: gitleaks's findings over a repository's history are compared with ours
+	go_tool gitleaks "$GITLEAKS_VERSION" "GOBIN=$TOOLS/gitleaks-$GITLEAKS_VERSION go install github.com/zricethezav/gitleaks/v8@$GITLEAKS_VERSION" >/dev/null
 }
 
 up_docker() {
@@ -334,6 +337,7 @@ print_env() {
 	[ -f "$TOOLS/java-ruby-rootfs-1/.done" ] && echo "export SCRIBE_JAVA_RUBY_ROOTFS=$TOOLS/java-ruby-rootfs-1/rootfs.tar"
 	echo "export SCRIBE_SYFT=$TOOLS/syft-$SYFT_VERSION/syft"
 	echo "export SCRIBE_OSV_SCANNER=$TOOLS/osv-scanner-$OSV_SCANNER_VERSION/osv-scanner"
+	echo "export SCRIBE_GITLEAKS=$TOOLS/gitleaks-$GITLEAKS_VERSION/gitleaks"
 	echo "export PATH=$TOOLS/actionlint-$ACTIONLINT_VERSION:$TOOLS/act-$ACT_VERSION:$TOOLS/buildkit-$BUILDKIT_VERSION:\$PATH"
 }
 

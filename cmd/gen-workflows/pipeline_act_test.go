@@ -168,8 +168,10 @@ func newPipelineWith(t *testing.T, templatesDir string, edit edits) *pipeline {
 	if code, _, stderr := runCmd(args...); code != actionio.ExitOK {
 		t.Fatalf("render: %s", stderr)
 	}
+	// The origin's main as a clone with fetch-depth: 0 has it: a pull request's source scan reads from there.
 	for _, args := range [][]string{{"init", "-q", "-b", "main"}, {"remote", "add", "origin", "https://github.com/" + p.owner + "/shop.git"},
-		{"add", "-A"}, {"-c", "user.email=t@example.test", "-c", "user.name=t", "commit", "-qm", "init"}} {
+		{"add", "-A"}, {"-c", "user.email=t@example.test", "-c", "user.name=t", "commit", "-qm", "init"},
+		{"update-ref", "refs/remotes/origin/main", "HEAD"}} {
 		if out, err := exec.Command("git", append([]string{"-C", p.dir}, args...)...).CombinedOutput(); err != nil {
 			t.Fatalf("git %v: %v\n%s", args, err, out)
 		}
@@ -312,7 +314,8 @@ var pushToMain = map[string]any{"ref": "refs/heads/main", "repository": map[stri
 func TestActPipelinePush(t *testing.T) {
 	p := newPipeline(t, "")
 	log, jobs := p.run("push", pushToMain)
-	want := map[string]string{"test": "succeeded", "build": "succeeded", "scan": "succeeded", "sign": "succeeded", "publish": "succeeded", "cleanup": "succeeded"}
+	want := map[string]string{"test": "succeeded", "source-scan": "succeeded", "build": "succeeded", "scan": "succeeded", "sign": "succeeded",
+		"publish": "succeeded", "cleanup": "succeeded"}
 	if fmt.Sprint(jobs) != fmt.Sprint(want) {
 		t.Fatalf("jobs %v, want %v\n%s", jobs, want, problems(log))
 	}
@@ -361,7 +364,7 @@ COPY --from=build /out/app/ /app/
 `, 1)
 	}})
 	log, jobs := p.run("push", pushToMain)
-	want := map[string]string{"test": "succeeded", "build": "succeeded", "scan": "failed"}
+	want := map[string]string{"test": "succeeded", "source-scan": "succeeded", "build": "succeeded", "scan": "failed"}
 	if fmt.Sprint(jobs) != fmt.Sprint(want) {
 		t.Fatalf("jobs %v, want %v\n%s", jobs, want, problems(log))
 	}
@@ -380,7 +383,7 @@ func TestActPipelinePullRequest(t *testing.T) {
 	p := newPipeline(t, "")
 	log, jobs := p.run("pull_request", map[string]any{"pull_request": map[string]any{"number": 7,
 		"head": map[string]any{"ref": "feature"}, "base": map[string]any{"ref": "main"}}})
-	want := map[string]string{"test": "succeeded", "pull-request": "succeeded"}
+	want := map[string]string{"test": "succeeded", "source-scan": "succeeded", "pull-request": "succeeded"}
 	if fmt.Sprint(jobs) != fmt.Sprint(want) {
 		t.Fatalf("jobs %v, want %v\n%s", jobs, want, problems(log))
 	}
@@ -405,7 +408,7 @@ func TestActPipelineNativePullRequest(t *testing.T) {
 	}})
 	log, jobs := p.run("pull_request", map[string]any{"pull_request": map[string]any{"number": 8,
 		"head": map[string]any{"ref": "feature"}, "base": map[string]any{"ref": "main"}}})
-	want := map[string]string{"test": "succeeded", "pull-request-amd64": "succeeded"}
+	want := map[string]string{"test": "succeeded", "source-scan": "succeeded", "pull-request-amd64": "succeeded"}
 	if fmt.Sprint(jobs) != fmt.Sprint(want) {
 		t.Fatalf("jobs %v, want %v\n%s", jobs, want, problems(log))
 	}
@@ -456,7 +459,7 @@ func (p *pipeline) digestOf(tag string) string {
 func TestActPipelineDispatch(t *testing.T) {
 	p := newPipeline(t, "")
 	log, jobs := p.run("workflow_dispatch", nil, "--input", "tag_suffix=prod", "--input", "no_cache=true")
-	want := map[string]string{"test": "succeeded", "build": "succeeded", "scan": "succeeded", "sign": "succeeded", "publish": "succeeded"}
+	want := map[string]string{"test": "succeeded", "source-scan": "succeeded", "build": "succeeded", "scan": "succeeded", "sign": "succeeded", "publish": "succeeded"}
 	if fmt.Sprint(jobs) != fmt.Sprint(want) {
 		t.Fatalf("jobs %v, want %v\n%s", jobs, want, problems(log))
 	}

@@ -70,9 +70,9 @@ func TestActionFileCheckFindsDrift(t *testing.T) {
 			t.Errorf("%s: no disagreement found", name)
 		}
 	}
-	scan := actions()[1].Spec()
-	bad := strings.Replace(string(actionio.ActionYML(scan, "")), "required: true", "required: false", 1)
-	if diffs := actionio.CheckActionYML(scan, []byte(bad)); len(diffs) != 1 || !strings.Contains(diffs[0], `"image": required is false`) {
+	sign := actions()[2].Spec()
+	bad := strings.Replace(string(actionio.ActionYML(sign, "")), "required: true", "required: false", 1)
+	if diffs := actionio.CheckActionYML(sign, []byte(bad)); len(diffs) != 1 || !strings.Contains(diffs[0], `"image": required is false`) {
 		t.Errorf("required-ness drift: %q", diffs)
 	}
 }
@@ -118,14 +118,14 @@ func TestActionlintAcceptsAllActions(t *testing.T) {
 
 	// And it really reads them: an input no action.yml declares, and a missing required one, are errors.
 	bad := bytes.Replace(content, []byte("          fail-on: critical"), []byte("          fail-on: critical\n          severity: high"), 1)
-	bad = bytes.Replace(bad, []byte("          packages: app\n"), nil, 1)
+	bad = bytes.Replace(bad, []byte("          image: ${{ steps.build.outputs.image }}\n"), nil, 1)
 	errs := lint(t, "uses-all-actions.yml", bad)
 	var msgs []string
 	for _, e := range errs {
 		msgs = append(msgs, e.Message)
 	}
 	joined := strings.Join(msgs, "\n")
-	if !strings.Contains(joined, `input "severity" is not defined`) || !strings.Contains(joined, `missing input "packages"`) {
+	if !strings.Contains(joined, `input "severity" is not defined`) || !strings.Contains(joined, `missing input "image"`) {
 		t.Errorf("actionlint did not check the with: keys against action.yml:\n%s", joined)
 	}
 }

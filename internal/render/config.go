@@ -78,10 +78,12 @@ type SmokeTest struct {
 	ExpectStatus int    `yaml:"expect-status"`
 }
 
-// Scan is a service's scan policy.
+// Scan is a service's scan policy. Source (default on) renders the source-scan job: secrets in the
+// repository's files and in the commits of the pull request or push, before any build.
 type Scan struct {
 	Enabled *bool  `yaml:"enabled"`
 	FailOn  string `yaml:"fail-on"`
+	Source  *bool  `yaml:"source"`
 }
 
 // Sign is a service's signing policy.

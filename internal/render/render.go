@@ -57,6 +57,7 @@ type view struct {
 	Cron          string
 	Legs          []leg
 	Scan, Sign    bool
+	SourceScan    bool // a source-scan job (secrets in the repository and its history) gates the builds
 	Keyless       bool
 	Cleanup       bool
 	Last          string
@@ -128,6 +129,7 @@ func (r *Renderer) view(c *Config, s Service) view {
 		DefaultBranch: c.DefaultBranch,
 		Cron:          weeklyCron(s.Name),
 		Scan:          on(s.Scan.Enabled),
+		SourceScan:    on(s.Scan.Enabled) && on(s.Scan.Source),
 		Sign:          on(s.Sign.Enabled),
 		Keyless:       on(s.Sign.Keyless),
 		Cleanup:       on(s.Cleanup.Enabled),
