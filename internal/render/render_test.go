@@ -133,12 +133,12 @@ func TestBrokenTemplateFailsRender(t *testing.T) {
 	src, _ := io.ReadAll(good)
 	validate, _ := templates.FS.Open("validate.yml.tmpl")
 	vsrc, _ := io.ReadAll(validate)
-	broken := strings.ReplaceAll(string(src), "needs: test\n", "needs: tests\n")
+	broken := strings.ReplaceAll(string(src), "      - test\n", "      - tests\n")
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "service.yml.tmpl"), []byte(broken), 0o644)
 	os.WriteFile(filepath.Join(dir, "validate.yml.tmpl"), vsrc, 0o644)
 	_, err = renderRepo(filepath.Join("testdata", "render", "default"), "scribe.yaml", dir, io.Discard)
-	if err == nil || !strings.Contains(err.Error(), `.github/workflows/backend-docker-build.yml:99:3: job "build" needs job "tests" which does not exist in this workflow [job-needs]`) {
+	if err == nil || !strings.Contains(err.Error(), `.github/workflows/backend-docker-build.yml:126:3: job "build" needs job "tests" which does not exist in this workflow [job-needs]`) {
 		t.Errorf("err = %v", err)
 	}
 
