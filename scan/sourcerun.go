@@ -39,7 +39,14 @@ func runSource(ctx context.Context, s *actionio.Step, in *Inputs, policy Policy,
 		s.Warningf("%s", n)
 	}
 	g, warnings := Judge(nil, src.Secrets, policy, now)
-	g.Reason = strings.Replace(g.Reason, "in the layers", "in the source", 1) // the gate's words are an image's
+	switch { // the gate's words are an image's
+	case !g.Passed:
+		g.Reason = strings.Replace(g.Reason, "in the layers", "in the source", 1)
+	case !in.FailOnSecrets:
+		g.Reason = "secrets not gated (fail-on-secrets: false)"
+	default:
+		g.Reason = "no unignored secret"
+	}
 	for _, w := range warnings {
 		s.Warningf("%s", w)
 	}

@@ -104,7 +104,7 @@ func TestDefaultRenderShape(t *testing.T) {
 	}
 	backend, web := byPath[".github/workflows/backend-docker-build.yml"], byPath[".github/workflows/web-docker-build.yml"]
 	for _, want := range []string{"      - apps/backend/**\n      - pyproject.toml\n      - uv.lock\n      - .github/workflows/backend-docker-build.yml\n",
-		"astral-sh/setup-uv@", "run: uv run pytest", "needs: test", "images: ghcr.io/${{ github.repository }}\n",
+		"astral-sh/setup-uv@", "run: uv run pytest", "needs:\n      - test\n      - source-scan\n", "images: ghcr.io/${{ github.repository }}\n",
 		"name: backend-sbom", "category: backend-image", "id-token: write", "security-events: write"} {
 		if !strings.Contains(backend, want) {
 			t.Errorf("backend workflow lacks %q", want)
