@@ -38,7 +38,7 @@ func hostedJob(t *testing.T, rt Runtime) *Runner {
 	ws := t.TempDir()
 	event := filepath.Join(ws, "event.json")
 	os.WriteFile(event, []byte(`{"repository":{"default_branch":"main"}}`), 0o644)
-	return &Runner{Workspace: ws, ToolCache: toolCache, Temp: t.TempDir(), Runtime: rt, Env: map[string]string{
+	return &Runner{Workspace: ws, ToolCache: toolCache, Temp: t.TempDir(), Runtime: rt, GitHubToken: "ghs_job-token", Env: map[string]string{
 		"GITHUB_REPOSITORY": "acme/app", "GITHUB_EVENT_NAME": "push", "GITHUB_EVENT_PATH": event, "GITHUB_REF": "refs/heads/main",
 		"GITHUB_SHA": "860c1904a1ce19322e91ac35af1ab07466440c37", "GITHUB_SERVER_URL": "https://github.com", "GITHUB_RUN_NUMBER": "7",
 		"GITHUB_RUN_ID": "99", "GITHUB_RUN_ATTEMPT": "1", "GITHUB_WORKFLOW_REF": "acme/app/.github/workflows/build.yml@refs/heads/main"}}

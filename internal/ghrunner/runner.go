@@ -24,6 +24,9 @@ type Runner struct {
 	Temp      string // RUNNER_TEMP
 	Env       map[string]string
 	Runtime   Runtime
+	// GitHubToken is github.token, the job's GITHUB_TOKEN: what an input default of ${{ github.token }}
+	// evaluates to.
+	GitHubToken string
 	// ActionRepository and ActionRef are github.action_repository and github.action_ref of the action run
 	// (empty for a local action, uses: ./path, as on GitHub).
 	ActionRepository, ActionRef string
@@ -76,9 +79,14 @@ func (r *Runner) Run(ctx context.Context, dir string, with map[string]string) (*
 	if err := yaml.Unmarshal(data, &a); err != nil {
 		return nil, fmt.Errorf("%s/action.yml: %w", dir, err)
 	}
+	// The runner evaluates a default's expressions with the github context (ActionRunner.cs); the harness knows
+	// github.token, and refuses any other.
+	defaults := exprContext{github: map[string]string{"token": r.GitHubToken}}
 	inputs := map[string]string{}
 	for name, in := range a.Inputs {
-		inputs[name] = in.Default
+		if inputs[name], err = defaults.eval(in.Default); err != nil {
+			return nil, fmt.Errorf("%s/action.yml: input %q's default: %w", dir, name, err)
+		}
 	}
 	for name, v := range with {
 		if _, ok := a.Inputs[name]; !ok {

@@ -2,6 +2,7 @@ package ghrunner
 
 import (
 	"context"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
@@ -85,5 +86,34 @@ func TestHarnessRefusesWhatItDoesNotModel(t *testing.T) {
 	}
 	if got, err := c.eval("x=${{ inputs.a }}"); got != "x=1" || err != nil {
 		t.Errorf("inputs.a = %q, %v", got, err)
+	}
+}
+
+// An input default is evaluated as the runner evaluates it: ${{ github.token }} is the job's token (cleanup's
+// and build's defaults); an expression the harness does not model is an error, not a literal passed on.
+func TestInputDefaultsAreEvaluated(t *testing.T) {
+	dir := t.TempDir()
+	write := func(def string) {
+		os.WriteFile(filepath.Join(dir, "action.yml"), []byte(`name: t
+description: t
+inputs:
+  token:
+    description: the token
+    default: `+def+`
+runs:
+  using: composite
+  steps:
+    - shell: bash
+      env: {TOKEN: "${{ inputs.token }}"}
+      run: test "$TOKEN" = job-token
+`), 0o644)
+	}
+	r := jobRunner(t)
+	r.GitHubToken = "job-token"
+	write("${{ github.token }}")
+	run(t, r, dir, nil)
+	write("${{ secrets.GITHUB_TOKEN }}")
+	if _, err := r.Run(context.Background(), dir, nil); err == nil || !strings.Contains(err.Error(), `input "token"'s default: expression ${{ secrets.GITHUB_TOKEN }} is not evaluated`) {
+		t.Errorf("an unmodelled default: %v", err)
 	}
 }
