@@ -3,9 +3,13 @@ package build
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -230,4 +234,98 @@ func mustRef(t testing.TB, s string) name.Reference {
 		t.Fatal(err)
 	}
 	return r
+}
+
+// pemLike is a private key as a secret store holds it: several lines, none shorter than a mask would skip.
+func pemLike() string {
+	lines := []string{"-----BEGIN OPENSSH PRIVATE KEY-----"}
+	for range 5 {
+		lines = append(lines, base64.StdEncoding.EncodeToString(randomBytes(48)))
+	}
+	return strings.Join(append(lines, "-----END OPENSSH PRIVATE KEY-----"), "\n")
+}
+
+// secretCheck is a RUN that fails unless the secret id mounts with exactly the bytes of value (its hash, so
+// the Dockerfile, which buildx prints, does not hold the value).
+func secretCheck(id, value string) string {
+	return fmt.Sprintf("RUN --mount=type=secret,id=%s test \"$(sha256sum < /run/secrets/%s | cut -c1-64)\" = %x && test \"$(wc -l < /run/secrets/%s)\" -eq %d\n",
+		id, id, sha256.Sum256([]byte(value)), id, strings.Count(value, "\n"))
+}
+
+// A multi-line secret, CSV-quoted in secrets as build-push-action's users write a PEM key, reaches a RUN
+// --mount=type=secret whole, and the log as the runner shows it holds no line of it.
+func TestBuildMultiLineSecretReachesRun(t *testing.T) {
+	docker := testenv.NeedDocker(t)
+	image := testenv.Unique(t, testenv.NeedRegistry(t))
+	key := pemLike()
+	dir := buildContext(t, secretCheck("deploy_key", key), nil)
+	inputs := map[string]string{"images": image, "platforms": "linux/amd64", "builder": docker.Builder, "context": dir,
+		"no-cache": "true", "secrets": `"deploy_key=` + key + `"` + "\nnpm_token=tok,with,commas", "tags": "type=ref,event=branch\ntype=sha",
+		"sep-tags": ", "}
+	r := runAction(t, inputs)
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.log)
+	}
+	shown := withoutMaskCommands(r.log)
+	for _, line := range strings.Split(key, "\n")[1:6] {
+		if strings.Contains(shown, line) {
+			t.Errorf("the log shows a line of the key, %q:\n%s", line, shown)
+		}
+	}
+	if !strings.Contains(r.log, "::add-mask::"+strings.Split(key, "\n")[1]) {
+		t.Error("the key's lines are not masked")
+	}
+
+	// The metadata-action outputs of the same step: sep-tags as given (", ", untrimmed), json, bake-file.
+	if want := image + ":main, " + image + ":sha-860c190"; r.outputs["tags"] != want {
+		t.Errorf("tags output %q, want %q", r.outputs["tags"], want)
+	}
+	var js struct {
+		Tags        []string          `json:"tags"`
+		Labels      map[string]string `json:"labels"`
+		Annotations []string          `json:"annotations"`
+	}
+	if err := json.Unmarshal([]byte(r.outputs["json"]), &js); err != nil || len(js.Tags) != 2 || js.Labels["org.opencontainers.image.revision"] != testSHA ||
+		!slices.Contains(js.Annotations, "manifest:org.opencontainers.image.version=main") {
+		t.Errorf("json output %s (%v)", r.outputs["json"], err)
+	}
+	bake, err := os.ReadFile(r.outputs["bake-file"])
+	if err != nil || !strings.Contains(string(bake), `"docker-metadata-action": {`) || !strings.Contains(string(bake), `"DOCKER_META_VERSION": "main"`) {
+		t.Errorf("bake-file %s: %s (%v)", r.outputs["bake-file"], bake, err)
+	}
+
+	// The check is live: another key fails the RUN, and the log shows none of it either.
+	other := pemLike()
+	inputs["secrets"] = `"deploy_key=` + other + `"`
+	r = runAction(t, inputs)
+	if r.code != 1 || !strings.Contains(r.log, "id=deploy_key test") || !strings.Contains(r.log, "did not complete successfully: exit code: 1") {
+		t.Fatalf("a wrong key passed the check: exit %d\n%s", r.code, r.log)
+	}
+	if shown := withoutMaskCommands(r.log); strings.Contains(shown, strings.Split(other, "\n")[2]) {
+		t.Errorf("the failed build's log shows the key:\n%s", shown)
+	}
+}
+
+// build-contexts and secret-envs reach buildx: a COPY --from a named context, and a secret from the step's
+// environment; a secret-envs variable the environment lacks is a warning naming it.
+func TestBuildWithBuildContextsAndSecretEnvs(t *testing.T) {
+	docker := testenv.NeedDocker(t)
+	extra := t.TempDir()
+	os.WriteFile(filepath.Join(extra, "greeting.txt"), []byte("hello from another context\n"), 0o644)
+	token := fmt.Sprintf("npm_%x", randomBytes(16))
+	t.Setenv("SCRIBE_E2E_NPM_TOKEN", token)
+	dir := buildContext(t, "COPY --from=extra greeting.txt /greeting.txt\n"+
+		"RUN test \"$(cat /greeting.txt)\" = 'hello from another context'\n"+secretCheck("npm_token", token), nil)
+	r := runAction(t, map[string]string{"images": testenv.Unique(t, testenv.NeedRegistry(t)), "platforms": "linux/amd64",
+		"builder": docker.Builder, "context": dir, "no-cache": "true", "build-contexts": "extra=" + extra,
+		"secret-envs": "npm_token=SCRIBE_E2E_NPM_TOKEN,absent=SCRIBE_E2E_NOT_SET"})
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.log)
+	}
+	if !strings.Contains(r.log, `the step's environment has no SCRIBE_E2E_NOT_SET, so the build gets no secret "absent"`) {
+		t.Errorf("no warning for the missing variable:\n%s", r.log)
+	}
+	if strings.Contains(r.log, token) {
+		t.Errorf("the log shows the token:\n%s", r.log)
+	}
 }

@@ -7,9 +7,14 @@
 // flavor, prerelease and major-0 behaviour and tag sanitising, so the README examples of metadata-action are
 // the test table and a difference from it is a bug here.
 //
-// The build is docker buildx build run with an argument array, never a shell: secrets reach BuildKit through
-// the command's environment, never its arguments or logs. A push the registry fails (429, 5xx) is retried; a
-// cache that cannot be written is a warning, not a failed build.
+// The build is docker buildx build run with an argument array, never a shell: a secret's value reaches BuildKit
+// from a 0600 file in the build's temporary directory, as build-push-action passes it (--secret id=...,src=...),
+// never the command's arguments or logs. The inputs of build-push-action (secrets in its CSV form, where a
+// double-quoted value may span lines; secret-files, secret-envs, github-token, annotations, build-contexts, ssh,
+// network, shm-size, ulimit, add-hosts, no-cache-filters) and the outputs of metadata-action (json, annotations,
+// the bake files, the sep-* separators) have those actions' names and syntax, so a workflow migrates by changing
+// its uses: lines. A push the registry fails (429, 5xx) is retried; a cache that cannot be written is a warning,
+// not a failed build.
 //
 // What the step reports is the truth about the image as the registry has it, not what buildx said: after a
 // push the image is read back (the image-graph walk of internal/registry, which does not count buildx's

@@ -93,7 +93,7 @@ func runMerge(ctx context.Context, s *actionio.Step, in *Inputs, gctx Context) e
 	rep := &report{meta: meta, took: time.Since(started), digest: digest.String(), image: repo + "@" + digest.String(),
 		platforms: plats, builder: builderInfo{Name: "none (merge)", Driver: "go-containerregistry"}}
 	md, _ := json.Marshal(map[string]string{"containerimage.digest": digest.String(), "image.name": strings.Join(meta.Tags, ",")})
-	if err := rep.outputs(s, string(md)); err != nil {
+	if err := rep.outputs(s, in, string(md)); err != nil {
 		return err
 	}
 	return s.Summary(rep.markdown())

@@ -30,6 +30,9 @@ type Meta struct {
 	Version string
 	Tags    []string // full references, image:tag
 	Labels  map[string]string
+	// Annotations are the OCI labels of the event without the labels input: what metadata-action's annotations
+	// output holds (its labels input does not reach annotations), before a level is put in front of each.
+	Annotations map[string]string
 	// Warnings say why a rule that applied gave no tag (a tag that is no version, a match= that does not
 	// match), as metadata-action's warnings do: a missing tag must be explained, not silent.
 	Warnings []string
@@ -227,6 +230,7 @@ func ComputeMeta(ctx Context, images, rules, flavorLines []string, tagSuffix str
 		}
 	}
 	meta.Labels = labels(ctx, meta.Version, extraLabels)
+	meta.Annotations = labels(ctx, meta.Version, nil)
 	return meta, nil
 }
 

@@ -53,7 +53,7 @@ func runPromote(ctx context.Context, s *actionio.Step, in *Inputs, gctx Context)
 		return err
 	}
 	md, _ := json.Marshal(map[string]string{"containerimage.digest": desc.Digest.String(), "image.name": strings.Join(meta.Tags, ",")})
-	if err := rep.outputs(s, string(md)); err != nil {
+	if err := rep.outputs(s, in, string(md)); err != nil {
 		return err
 	}
 	return s.Summary(rep.markdown())

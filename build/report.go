@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -158,7 +157,9 @@ func uncompressedSize(img v1.Image) (int64, error) {
 	return total, nil
 }
 
-func (r *report) outputs(s *actionio.Step, metadata string) error {
+// outputs sets the step's outputs: build-push-action's (digest, imageid, metadata), metadata-action's (tags,
+// labels, annotations, version, json, bake files; see metaout.go) and this action's own.
+func (r *report) outputs(s *actionio.Step, in *Inputs, metadata string) error {
 	digests := map[string]string{}
 	sizes := map[string]map[string]int64{}
 	for _, p := range r.platforms {
@@ -167,18 +168,25 @@ func (r *report) outputs(s *actionio.Step, metadata string) error {
 	}
 	dj, _ := json.Marshal(digests)
 	sj, _ := json.Marshal(sizes)
-	var labels []string
-	for _, k := range slices.Sorted(maps.Keys(r.meta.Labels)) {
-		labels = append(labels, k+"="+r.meta.Labels[k])
-	}
 	var wasted int64
 	if r.waste != nil {
 		wasted = r.waste.Wasted
 	}
+	getenv := s.Action.Getenv
+	annotations := annotationList(r.meta, annotationLevels(getenv))
+	bake, err := writeBakeFiles(getenv, bakeFiles(r.meta, in.Images, in.BakeTarget, annotations))
+	if err != nil {
+		return err
+	}
 	for _, o := range [][2]string{
-		{"digest", r.digest}, {"image", r.image}, {"imageid", r.imageID}, {"tags", strings.Join(r.meta.Tags, "\n")},
-		{"labels", strings.Join(labels, "\n")}, {"version", r.meta.Version}, {"metadata", metadata},
-		{"platform-digests", string(dj)}, {"sizes", string(sj)}, {"waste-bytes", fmt.Sprint(wasted)},
+		{"digest", r.digest}, {"image", r.image}, {"imageid", r.imageID},
+		{"tags", strings.Join(r.meta.Tags, separator(getenv, "sep-tags", in.SepTags))},
+		{"labels", strings.Join(labelList(r.meta), separator(getenv, "sep-labels", in.SepLabels))},
+		{"annotations", strings.Join(annotations, separator(getenv, "sep-annotations", in.SepAnnotations))},
+		{"version", r.meta.Version}, {"json", metadataJSON(r.meta, annotations)},
+		{"bake-file", bake["bake-file"]}, {"bake-file-tags", bake["bake-file-tags"]},
+		{"bake-file-labels", bake["bake-file-labels"]}, {"bake-file-annotations", bake["bake-file-annotations"]},
+		{"metadata", metadata}, {"platform-digests", string(dj)}, {"sizes", string(sj)}, {"waste-bytes", fmt.Sprint(wasted)},
 	} {
 		if err := s.SetOutput(o[0], o[1]); err != nil {
 			return err

@@ -30,6 +30,13 @@ func Run(ctx context.Context, s *actionio.Step, in *Inputs) error {
 	if err != nil {
 		return err
 	}
+	secrets, err := in.buildSecrets(gctx.ServerURL)
+	if err != nil {
+		return err
+	}
+	for _, sec := range secrets {
+		s.Mask(sec.value) // each value alone too: the input as a whole is masked already
+	}
 	switch {
 	case in.Promote != "":
 		return runPromote(ctx, s, in, gctx)
@@ -48,6 +55,11 @@ func Run(ctx context.Context, s *actionio.Step, in *Inputs) error {
 		return err
 	}
 	d := docker{env: os.Environ()}
+	for _, sec := range secrets {
+		if _, ok := d.lookupEnv(sec.env); sec.env != "" && !ok {
+			s.Warningf("input \"secret-envs\": the step's environment has no %s, so the build gets no secret %q (set it in the step's env:)", sec.env, sec.id)
+		}
+	}
 	builder, err := prepareBuilder(ctx, s, d, in)
 	if err != nil {
 		return err
@@ -64,9 +76,12 @@ func Run(ctx context.Context, s *actionio.Step, in *Inputs) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	args, env := buildxArgs(in, meta, builder.Name, dir)
+	args, files := buildxArgs(in, meta, secrets, builder.Name, dir)
+	if err := writeSecretFiles(files); err != nil {
+		return err
+	}
 	started := time.Now()
-	err = s.Group("docker buildx build", func() error { return buildWithRetry(ctx, s, d.with(env), args, in.pushes()) })
+	err = s.Group("docker buildx build", func() error { return buildWithRetry(ctx, s, d, args, in.pushes()) })
 	if err != nil {
 		return err
 	}
@@ -90,13 +105,13 @@ func Run(ctx context.Context, s *actionio.Step, in *Inputs) error {
 			ref = res.imageID
 		}
 		if !in.pushes() && !in.Load { // a pull request: load the runner's platform, from the cache just filled
-			if ref, err = loadHostPlatform(ctx, s, d, in, meta, builder.Name); err != nil {
+			if ref, err = loadHostPlatform(ctx, s, d, in, meta, secrets, builder.Name); err != nil {
 				return err
 			}
 		}
 		rep.smoke = smokeTest(ctx, d, ref, in)
 	}
-	if err := rep.outputs(s, res.raw); err != nil {
+	if err := rep.outputs(s, in, res.raw); err != nil {
 		return err
 	}
 	if err := s.Summary(rep.markdown()); err != nil {
@@ -128,11 +143,14 @@ func (in *Inputs) check() error {
 
 func (in *Inputs) pushes() bool { return in.Push || in.PushByDigest }
 
-// buildxArgs is the docker buildx build command, as an argument array (no shell). Secrets go through the
-// environment of the command (id=...,env=...), never its arguments.
-func buildxArgs(in *Inputs, meta *Meta, builder, dir string) ([]string, []string) {
+// buildxArgs is the docker buildx build command, as an argument array (no shell), and the files to write before
+// it runs: a secret's value goes in a 0600 file under dir that --secret id=...,src= names (as build-push-action's
+// Build.resolveSecretString does), never in the arguments. The flags build-push-action passes as they are
+// (annotations, build-contexts, network, shm-size, ulimit, add-hosts, ssh, no-cache-filters) are checked by the
+// spec before anything runs.
+func buildxArgs(in *Inputs, meta *Meta, secrets []secret, builder, dir string) ([]string, map[string]string) {
 	a := []string{"buildx", "build"}
-	var env []string
+	files := map[string]string{}
 	if builder != "" {
 		a = append(a, "--builder", builder)
 	}
@@ -153,14 +171,39 @@ func buildxArgs(in *Inputs, meta *Meta, builder, dir string) ([]string, []string
 	for _, k := range slices.Sorted(maps.Keys(meta.Labels)) {
 		a = append(a, "--label", k+"="+meta.Labels[k])
 	}
+	for _, an := range in.Annotations {
+		a = append(a, "--annotation", an)
+	}
 	for _, k := range slices.Sorted(maps.Keys(in.BuildArgs)) {
 		a = append(a, "--build-arg", k+"="+in.BuildArgs[k])
 	}
-	for i, sec := range in.Secrets {
-		id, value, _ := strings.Cut(sec, "=")
-		name := fmt.Sprintf("SCRIBE_BUILD_SECRET_%d", i)
-		env = append(env, name+"="+value)
-		a = append(a, "--secret", "id="+id+",env="+name)
+	for _, c := range in.BuildContexts {
+		a = append(a, "--build-context", c)
+	}
+	for i, sec := range secrets {
+		flag, src := secretFlag(sec, i, dir)
+		if src != "" {
+			files[src] = sec.value
+		}
+		a = append(a, "--secret", flag)
+	}
+	for _, s := range in.SSH {
+		a = append(a, "--ssh", s)
+	}
+	if in.Network != "" {
+		a = append(a, "--network", in.Network)
+	}
+	if in.ShmSize != "" {
+		a = append(a, "--shm-size", in.ShmSize)
+	}
+	for _, u := range in.Ulimit {
+		a = append(a, "--ulimit", u)
+	}
+	for _, h := range in.AddHosts {
+		a = append(a, "--add-host", h)
+	}
+	for _, f := range in.NoCacheFilters {
+		a = append(a, "--no-cache-filter", f)
 	}
 	if in.NoCache {
 		a = append(a, "--no-cache", "--pull")
@@ -202,7 +245,7 @@ func buildxArgs(in *Inputs, meta *Meta, builder, dir string) ([]string, []string
 		a = append(a, "--progress=plain")
 	}
 	a = append(a, "--metadata-file", filepath.Join(dir, "metadata.json"), "--iidfile", filepath.Join(dir, "iid"))
-	return append(a, in.Context), env
+	return append(a, in.Context), files
 }
 
 // registryFault recognises a push that failed on the registry's side (429, 5xx, a dropped connection), which
@@ -303,17 +346,19 @@ type docker struct{ env []string }
 
 // getenv reads the environment docker runs in (the last value of a name wins, as exec does).
 func (d docker) getenv(name string) string {
-	v := ""
-	for _, kv := range d.env {
-		if k, val, ok := strings.Cut(kv, "="); ok && k == name {
-			v = val
-		}
-	}
+	v, _ := d.lookupEnv(name)
 	return v
 }
 
-func (d docker) with(env []string) docker {
-	return docker{env: append(append([]string{}, d.env...), env...)}
+// lookupEnv reads a variable of the environment docker runs in, and whether it is there.
+func (d docker) lookupEnv(name string) (string, bool) {
+	v, ok := "", false
+	for _, kv := range d.env {
+		if k, val, found := strings.Cut(kv, "="); found && k == name {
+			v, ok = val, true
+		}
+	}
+	return v, ok
 }
 
 // output runs docker and returns its standard output.
@@ -358,16 +403,20 @@ func lastLines(s string, n int) string {
 
 // loadHostPlatform builds the runner's platform again with --load, all from the cache the build just filled,
 // for a smoke test of an image that is not pushed (a pull request's). It returns the loaded image's ID.
-func loadHostPlatform(ctx context.Context, s *actionio.Step, d docker, in *Inputs, meta *Meta, builder string) (string, error) {
+func loadHostPlatform(ctx context.Context, s *actionio.Step, d docker, in *Inputs, meta *Meta, secrets []secret, builder string) (string, error) {
 	local := *in
 	local.Platforms, local.Load, local.CacheTo, local.Outputs, local.Provenance, local.SBOM = []string{hostPlatform()}, true, nil, nil, "false", false
+	local.Annotations = nil // the image only runs here; buildx refuses index annotations for one platform
 	dir, err := os.MkdirTemp("", "scribe-build-")
 	if err != nil {
 		return "", err
 	}
 	defer os.RemoveAll(dir)
-	args, env := buildxArgs(&local, meta, builder, dir)
-	if err := s.Group("load "+hostPlatform()+" for the smoke test", func() error { return buildWithRetry(ctx, s, d.with(env), args, false) }); err != nil {
+	args, files := buildxArgs(&local, meta, secrets, builder, dir)
+	if err := writeSecretFiles(files); err != nil {
+		return "", err
+	}
+	if err := s.Group("load "+hostPlatform()+" for the smoke test", func() error { return buildWithRetry(ctx, s, d, args, false) }); err != nil {
 		return "", err
 	}
 	res, err := readBuildResult(dir)

@@ -11,7 +11,7 @@ import (
 type Result struct {
 	Report   *Report  // nil when the package could not be read
 	Summary  string   // markdown; empty when the package could not be read or the plan could not be applied
-	Warnings []string // releases deleted without exclude-tags, tags not removed, versions only GitHub Support can delete
+	Warnings []string // releases deleted without exclude-tags, named versions refused, tags not removed, versions only GitHub Support can delete
 	Errs     []error  // fail the step once every package is done
 }
 
@@ -27,14 +27,17 @@ func CleanPackage(ctx context.Context, b Backend, rules Rules, dryRun, validate 
 	if err != nil {
 		return &Result{Errs: []error{err}}, nil // fail closed: nothing deleted for this package
 	}
+	repo := b.Repository()
 	p, err := MakePlan(g, rules)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s: %w", repo, err)
 	}
-	repo := b.Repository()
 	res := &Result{Report: &Report{Package: repo.String(), DryRun: dryRun, Plan: p}}
 	if w := releaseWarning(repo.String(), p, rules); w != "" {
 		res.Warnings = append(res.Warnings, w)
+	}
+	for _, d := range p.Refused {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("%s: version %d (%s) is not deleted: %s", repo, d.ID, d.Digest, d.Reason))
 	}
 	if !dryRun {
 		out, err := Apply(ctx, b, g, versions, p)

@@ -19,8 +19,9 @@ func (in *Inputs) usesPackagesAPI() bool {
 }
 
 // Connect resolves the packages' owner (the input, else the runner's repository owner) and, when versions go
-// through the GitHub Packages API, a client for it (the token input, else the runner's token). The API needs
-// an owner; on other registries the owner, if any, is only the first part of each repository's path.
+// through the GitHub Packages API, a client for it (the token input, which action.yml defaults to the job's
+// token, else GITHUB_TOKEN or GH_TOKEN; with none it fails, naming the input, rather than ask anonymously). The
+// API needs an owner; on other registries the owner, if any, is only the first part of each repository's path.
 func Connect(in *Inputs, getenv func(string) string) (owner string, client *gh.Client, err error) {
 	owner = in.Owner
 	if owner == "" {
@@ -35,6 +36,10 @@ func Connect(in *Inputs, getenv func(string) string) (owner string, client *gh.C
 	token := in.Token
 	if token == "" {
 		token = github.TokenFromEnv(getenv)
+	}
+	if token == "" {
+		return "", nil, errors.New(`input "token" is not given, and neither GITHUB_TOKEN nor GH_TOKEN is set: the GitHub Packages API needs a token ` +
+			`that may delete packages (on a runner the input defaults to the job's token, ${{ github.token }}; give the job permissions: packages: write)`)
 	}
 	if client, _, err = github.New(github.Options{BaseURL: getenv("GITHUB_API_URL"), Token: token, MaxWait: time.Minute}); err != nil {
 		return "", nil, err
@@ -63,4 +68,16 @@ func Backends(in *Inputs, owner string, client *gh.Client) ([]Backend, error) {
 		}
 	}
 	return backends, nil
+}
+
+// RepositoryPackage is the package to clean when the packages input is empty: the repository's name, the part
+// of GITHUB_REPOSITORY after the slash, as dataaxiom/ghcr-cleanup-action assumes (src/config.ts: "if
+// (!config.package) config.package = parts[1]"): a repository's workflow pushes its image under its own name.
+// It is lower-cased, as container package names are.
+func RepositoryPackage(getenv func(string) string) (string, error) {
+	_, repo, ok := strings.Cut(getenv("GITHUB_REPOSITORY"), "/")
+	if !ok || repo == "" {
+		return "", errors.New(`input "packages" is not given, and GITHUB_REPOSITORY (owner/name) is not set to take the repository's name from: name the packages to clean`)
+	}
+	return strings.ToLower(repo), nil
 }

@@ -28,6 +28,13 @@
 // counts only what exclude-tags leaves. And since keep-n-tagged alone deletes a release after N pushes to a
 // branch, a plan that deletes a semver-tagged image while exclude-tags is empty is a warning naming the tags.
 //
+// It is a drop-in for actions/delete-package-versions and dataaxiom's action: the token defaults to the job's
+// (a ${{ github.token }} default in action.yml, which only the runner can evaluate), packages to the repository's
+// name, and older-than reads dataaxiom's "30 days" (ParseAge). delete-package-versions' min-versions-to-keep and
+// num-old-versions-to-delete count top-level images, not versions: there a multi-arch release is seven versions,
+// and deleting the oldest N deletes platform images newer indexes list. Its package-version-ids names versions,
+// so it can name a platform image or a signature: those a kept image reaches are refused, with the image named.
+//
 // Dry run is the default: a first run shows what the rules would delete, and why, before anything is lost.
 // The plan (what goes and why, what stays and why) is the step summary and a JSON file, with the GHCR version
 // ids a restore within 30 days needs.

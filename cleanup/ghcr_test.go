@@ -47,7 +47,7 @@ func newGHCR(t *testing.T, filler int) *ghcrFixture {
 		}
 		d := testenv.Push(t, repo.Tag(tag).String(), idx)
 		f.releases = append(f.releases, d)
-		if code, log, _ := runStep(t, sign.Action(), map[string]string{"image": repo.Digest(d.String()).String(), "key": string(priv), "key-password": "pw"}); code != 0 {
+		if code, log, _ := runStep(t, sign.Action(), map[string]string{"image": repo.Digest(d.String()).String(), "key": string(priv), "key-password": "pw", "tlog-upload": "false"}); code != 0 {
 			t.Fatal(log)
 		}
 		created := base.Add(time.Duration(i) * 24 * time.Hour)
@@ -121,7 +121,7 @@ func TestCleanupGHCR(t *testing.T) {
 	if _, err := remote.Index(repo.Tag("v3")); err != nil {
 		t.Errorf("v3 does not pull: %v", err)
 	}
-	if code, log, _ := runStep(t, sign.Action(), map[string]string{"image": repo.Digest(f.releases[2].String()).String(), "verify": "true", "public-key": f.pub}); code != 0 {
+	if code, log, _ := runStep(t, sign.Action(), map[string]string{"image": repo.Digest(f.releases[2].String()).String(), "verify": "true", "public-key": f.pub, "insecure-ignore-tlog": "true"}); code != 0 {
 		t.Errorf("v3 no longer verifies:\n%s", log)
 	}
 }

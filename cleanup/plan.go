@@ -5,6 +5,7 @@ import (
 	"path"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -20,7 +21,13 @@ type Rules struct {
 	DeleteOrphans              bool
 	DeleteGhosts               bool
 	DeletePartials             bool
-	Now                        time.Time
+	// MinVersionsToKeep and NumOldVersionsToDelete are delete-package-versions' counts over the top-level images
+	// the filters leave: keep the newest N (nil: not given; 0 keeps none), delete the oldest N (0: none).
+	MinVersionsToKeep      *int
+	NumOldVersionsToDelete int
+	// VersionIDs are GitHub Packages version ids to delete, and nothing else (package-version-ids).
+	VersionIDs []int64
+	Now        time.Time
 }
 
 // Decision is what the plan does with one version, and why.
@@ -39,19 +46,42 @@ type Untag struct {
 }
 
 // Plan is what a cleanup will do: deletions in a safe order (referrers, then indexes, then what they list), tags
-// to remove, and what is kept.
+// to remove, and what is kept. Refused are the versions package-version-ids names that stay, and why; they are
+// in Keep too.
 type Plan struct {
-	Delete []Decision `json:"delete"`
-	Untag  []Untag    `json:"untag"`
-	Keep   []Decision `json:"keep"`
+	Delete  []Decision `json:"delete"`
+	Untag   []Untag    `json:"untag"`
+	Keep    []Decision `json:"keep"`
+	Refused []Decision `json:"refused,omitempty"`
 }
 
-// Rules are the retention rules the inputs give, as of now. A bad tag pattern fails here, naming the inputs,
-// before any registry is read.
+// Rules are the retention rules the inputs give, as of now. A bad age or tag pattern, and inputs that cannot be
+// used together, fail here, naming the inputs, before any registry is read.
 func (in *Inputs) Rules(now time.Time) (Rules, error) {
-	r := Rules{KeepNTagged: in.KeepNTagged, KeepNUntagged: in.KeepNUntagged, OlderThan: in.OlderThan,
-		UntaggedOlderThan: in.UntaggedOlderThan, DeleteTags: in.DeleteTags, ExcludeTags: in.ExcludeTags, UseRegex: in.UseRegex, DeleteUntagged: in.DeleteUntagged, DeleteOrphans: in.DeleteOrphans,
-		DeleteGhosts: in.DeleteGhosts, DeletePartials: in.DeletePartials, Now: now}
+	r := Rules{KeepNTagged: in.KeepNTagged, KeepNUntagged: in.KeepNUntagged, DeleteTags: in.DeleteTags, ExcludeTags: in.ExcludeTags,
+		UseRegex: in.UseRegex, DeleteUntagged: in.DeleteUntagged, DeleteOrphans: in.DeleteOrphans, DeleteGhosts: in.DeleteGhosts,
+		DeletePartials: in.DeletePartials, NumOldVersionsToDelete: in.NumOldVersionsToDelete, Now: now}
+	var err error
+	if r.OlderThan, err = parseAgeInput("older-than", in.OlderThan); err != nil {
+		return Rules{}, err
+	}
+	if r.UntaggedOlderThan, err = parseAgeInput("untagged-older-than", in.UntaggedOlderThan); err != nil {
+		return Rules{}, err
+	}
+	if in.MinVersionsToKeep >= 0 {
+		n := in.MinVersionsToKeep
+		r.MinVersionsToKeep = &n
+	}
+	for _, text := range in.PackageVersionIDs {
+		id, err := strconv.ParseInt(text, 10, 64)
+		if err != nil || id <= 0 {
+			return Rules{}, fmt.Errorf(`input "package-version-ids": item %q %w`, text, checkVersionID(text))
+		}
+		r.VersionIDs = append(r.VersionIDs, id)
+	}
+	if err := in.checkCombinations(); err != nil {
+		return Rules{}, err
+	}
 	if _, err := compile(append(append([]string{}, r.DeleteTags...), r.ExcludeTags...), r.UseRegex); err != nil {
 		return Rules{}, fmt.Errorf(`inputs "delete-tags"/"exclude-tags": %w`, err)
 	}
@@ -111,14 +141,25 @@ func MakePlan(g *Graph, r Rules) (*Plan, error) {
 		return nil, err
 	}
 	deleteTop, untags, graced := decideTopLevel(g, r, del, excl)
+	decideByCount(g, r, excl, deleteTop)
+	named, err := decideByID(g, r, excl, deleteTop)
+	if err != nil {
+		return nil, err
+	}
 	decideBrokenIndexes(g, r, excl, deleteTop)
 	keep, why := followDeletions(g, deleteTop)
 	if r.DeleteOrphans {
 		addOrphans(g, keep, why)
 	}
-	p := &Plan{Untag: untags, Delete: deletions(g, why), Keep: keeps(g, why, keep, excl, graced)}
+	refused := addNamed(g, named, why, deleteTop, excl)
+	p := &Plan{Untag: untags, Delete: deletions(g, why), Keep: keeps(g, why, keep, excl, graced, refused)}
 	sortForDeletion(g, p.Delete)
 	sort.Slice(p.Keep, func(i, j int) bool { return p.Keep[i].Digest < p.Keep[j].Digest })
+	for _, k := range p.Keep {
+		if refused[k.Digest] != "" {
+			p.Refused = append(p.Refused, k)
+		}
+	}
 	return p, nil
 }
 
@@ -258,7 +299,7 @@ func deletions(g *Graph, why map[string]string) []Decision {
 }
 
 // keeps are the decisions to keep every other manifest, with the reason that keeps it, in no order.
-func keeps(g *Graph, why map[string]string, keep map[string]bool, excl []matcher, graced map[string]bool) []Decision {
+func keeps(g *Graph, why map[string]string, keep map[string]bool, excl []matcher, graced map[string]bool, refused map[string]string) []Decision {
 	var out []Decision
 	parents := g.parents()
 	for d, n := range g.Nodes {
@@ -267,6 +308,8 @@ func keeps(g *Graph, why map[string]string, keep map[string]bool, excl []matcher
 		}
 		reason := "no rule matches it"
 		switch {
+		case refused[d] != "":
+			reason = refused[d]
 		case slicesAny(userTags(n), excl):
 			reason = "excluded by exclude-tags"
 		case graced[d]:

@@ -47,8 +47,8 @@ func SavePlan(runnerTemp string, reports []Report) (string, error) {
 	return path, nil
 }
 
-// writePlanMarkdown writes one package's step summary: what is deleted (or would be) and why, the tags
-// removed, what failed or was not attempted, and what is kept and why.
+// writePlanMarkdown writes one package's step summary: what is deleted (or would be) and why, the versions
+// package-version-ids names that a kept image needs, the tags removed, what failed or was not attempted, and what is kept and why.
 func writePlanMarkdown(b *strings.Builder, repo string, p *Plan, out *Outcome, dryRun bool) {
 	verb := "Deleted"
 	if dryRun {
@@ -60,6 +60,9 @@ func writePlanMarkdown(b *strings.Builder, repo string, p *Plan, out *Outcome, d
 		for _, d := range p.Delete {
 			fmt.Fprintf(b, "| `%s` | %s | %s | %s |\n", short(d.Digest), d.Kind, strings.Join(d.Tags, ", "), d.Reason)
 		}
+	}
+	for _, r := range p.Refused {
+		fmt.Fprintf(b, "\nNot deleted, although package-version-ids names it: version %d `%s`: %s\n", r.ID, short(r.Digest), strings.TrimPrefix(r.Reason, namedReason+", refused: "))
 	}
 	for _, u := range p.Untag {
 		fmt.Fprintf(b, "\nRemove tag `%s` from `%s` (its other tags stay).\n", u.Tag, short(u.Digest))

@@ -10,13 +10,22 @@ import (
 	"github.com/infinite-scribe/scribe-actions/internal/actionio"
 )
 
-// Run plans the retention of each package and, unless dry-run, applies it.
+// Run plans the retention of each package (the repository's, when packages is empty) and, unless dry-run,
+// applies it.
 func Run(ctx context.Context, s *actionio.Step, in *Inputs) error {
-	owner, client, err := Connect(in, s.Action.Getenv)
+	if len(in.Packages) == 0 {
+		pkg, err := RepositoryPackage(s.Action.Getenv)
+		if err != nil {
+			return err
+		}
+		in.Packages = []string{pkg}
+		s.Infof("packages not given: cleaning package %q, the repository's name (GITHUB_REPOSITORY=%s)", pkg, s.Action.Getenv("GITHUB_REPOSITORY"))
+	}
+	rules, err := in.Rules(time.Now())
 	if err != nil {
 		return err
 	}
-	rules, err := in.Rules(time.Now())
+	owner, client, err := Connect(in, s.Action.Getenv)
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -105,9 +106,21 @@ func writeEntries(ctx context.Context, tag name.Tag, entries []entry) error {
 // after pauses of twice the read-push round trip just measured (at least minSettle), and the merge redone
 // while this entry, or one seen before, is missing.
 //
-// ours recognises an entry that already says what e says (the same payload signed by the same key: ECDSA
-// signatures differ each time), so signing twice adds nothing.
-func appendEntry(ctx context.Context, tag name.Tag, e entry, ours func(entry) bool, minSettle time.Duration) error {
+// ours recognises an entry that already says what the new one would say (the same payload signed by the same
+// key: ECDSA signatures differ each time), so signing twice adds nothing. The entry is made (signed, and entered
+// in Rekor) by build, only when the tag holds no such entry yet.
+func appendEntry(ctx context.Context, tag name.Tag, build func() (entry, error), ours func(entry) bool, minSettle time.Duration) error {
+	current, err := readEntries(ctx, tag)
+	if err != nil {
+		return err
+	}
+	if slices.ContainsFunc(current, ours) {
+		return nil
+	}
+	e, err := build()
+	if err != nil {
+		return err
+	}
 	seen := map[string]entry{e.key(): e}
 	written, confirmed := false, 0
 	settle := minSettle

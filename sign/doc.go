@@ -16,14 +16,18 @@
 // index) and put back whatever a concurrent signer dropped. In classic storage a payload this key signed
 // already is left alone, so signing again adds nothing.
 //
-// Keyless signing has no secret to keep: an ephemeral key lives for one run, Fulcio certifies it once for the
-// runner's OIDC identity (audience sigstore), and every signature gets a Rekor entry, so the signature can be
-// checked after the certificate expires. In classic storage the certificate and Rekor entry go in the layer's
-// annotations, where cosign puts them.
+// A signature made with a key gets a Rekor entry too, unless tlog-upload is false, as cosign sign --key and
+// attest --key make one: cosign's verifiers require it unless told to ignore the log. Keyless signing has no
+// secret to keep: an ephemeral key lives for one run, Fulcio certifies it once for the runner's OIDC identity
+// (audience sigstore), and every signature gets a Rekor entry, so the signature can be checked after the
+// certificate expires. Both sign through sigstore-go, which makes the entry. In classic storage the Rekor entry
+// (and the certificate) go in the layer's annotations, where cosign puts them; a payload already signed and
+// logged by this key is found before anything is signed, so signing again logs nothing either.
 //
 // Verify reads both storages. The image and, with recursive, each platform must have a signature that
-// satisfies the policy (the key; or a certificate naming the identity and issuer under the trusted root, with
-// its Rekor entry and, when the root names CT logs, its embedded SCT) over a payload naming exactly that
-// manifest's digest: a valid signature copied from another digest does not count. Every attestation of the
+// satisfies the policy (the key, with its Rekor entry unless the log is ignored; or a certificate naming the
+// identity and issuer, exactly or by regexp, under the trusted root, with its Rekor entry and, when the root
+// names CT logs, its embedded SCT) over a payload naming exactly that manifest's digest: a valid signature copied
+// from another digest does not count. Every attestation of the
 // image must verify and be about its digest; a bad one fails verification rather than being skipped.
 package sign

@@ -40,8 +40,6 @@ import (
 	"github.com/infinite-scribe/scribe-actions/internal/testenv"
 )
 
-const githubIssuer = "https://token.actions.githubusercontent.com"
-
 // fakeSigstore serves what keyless signing talks to, shaped after the real services: the runner's OIDC token
 // endpoint, Fulcio's POST /api/v2/signingCert and Rekor's POST /api/v1/log/entries. Rekor's signing key and
 // log are sigstore-go's VirtualSigstore; Fulcio has its own CA (VirtualSigstore does not lend its CA key).
@@ -114,6 +112,27 @@ func (f *fakeSigstore) env() map[string]string {
 }
 
 func (f *fakeSigstore) identity() string { return "https://github.com/" + f.workflowRef }
+
+// rekorPublicKey is the PEM public key of the fake's Rekor log: what cosign's SIGSTORE_REKOR_PUBLIC_KEY file
+// holds, and the rekor-public-key input.
+func (f *fakeSigstore) rekorPublicKey() string {
+	for _, l := range f.vs.RekorLogs() {
+		pub, _ := cryptoutils.MarshalPublicKeyToPEM(l.PublicKey)
+		return string(pub)
+	}
+	return ""
+}
+
+// rekorKinds counts the kinds of the entries Rekor logged so far (hashedrekord, dsse).
+func (f *fakeSigstore) rekorKinds() map[string]int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := map[string]int{}
+	for _, k := range f.rekorKindsReceived {
+		n[k]++
+	}
+	return n
+}
 
 // serveToken mints a GitHub Actions ID token (ES256 JWT) for the requested audience.
 func (f *fakeSigstore) serveToken(w http.ResponseWriter, r *http.Request) {
@@ -362,11 +381,30 @@ func TestKeylessSignAndVerify(t *testing.T) {
 		if v := verify(f.identity(), githubIssuer, newFakeSigstore(t).trustedRoot); v.code != 1 || !strings.Contains(v.log, "no valid signature") {
 			t.Errorf("%s: another trust root verified: exit %d\n%s", storage, v.code, v.log)
 		}
+		// The identity and issuer by Go regexp, unanchored as cosign matches them; the issuer GitHub's by default.
+		for _, c := range []struct {
+			inputs map[string]string
+			ok     bool
+		}{
+			{map[string]string{"certificate-identity": f.identity()}, true},
+			{map[string]string{"certificate-identity-regexp": `^https://github\.com/acme/app/\.github/workflows/[^/]+@refs/heads/main$`}, true},
+			{map[string]string{"certificate-identity-regexp": `acme/app/`, "certificate-oidc-issuer-regexp": `githubusercontent`}, true},
+			{map[string]string{"certificate-identity": f.identity(), "certificate-oidc-issuer-regexp": `^https://token\.actions\.githubusercontent\.com$`}, true},
+			{map[string]string{"certificate-identity-regexp": `^https://github\.com/acme/other/`}, false},
+			{map[string]string{"certificate-identity-regexp": `acme/app/`, "certificate-oidc-issuer": "https://accounts.google.com"}, false},
+			{map[string]string{"certificate-identity": f.identity(), "certificate-oidc-issuer-regexp": `^https://accounts\.google\.com$`}, false},
+		} {
+			c.inputs["image"], c.inputs["verify"], c.inputs["trusted-root"] = image, "true", f.trustedRoot
+			v := runSignEnv(t, c.inputs, nil)
+			if c.ok && (v.code != 0 || strings.Count(v.summary, "| 1 |") != 3) || !c.ok && (v.code != 1 || !strings.Contains(v.log, "no valid signature")) {
+				t.Errorf("%s: verify %v: exit %d (want ok=%t)\n%s", storage, c.inputs, v.code, c.ok, v.log)
+			}
+		}
 		// The same signatures, read without this run's code, verify with sigstore-go: the classic annotations
 		// rebuilt into a bundle, or the referrer's bundle as stored.
 		d, _ := name.NewDigest(image)
 		tr, _ := root.NewTrustedRootFromPath(f.trustedRoot)
-		p, _ := IdentityPolicy(f.identity(), githubIssuer, tr)
+		p, _ := IdentityPolicy(Identity{SAN: f.identity(), Issuer: githubIssuer}, tr)
 		if storage == "tag" {
 			entries, _ := readEntries(t.Context(), tagFor(d, ".sig"))
 			if len(entries) != 1 || entries[0].annotations[certAnnotation] == "" {

@@ -27,15 +27,16 @@ import (
 	"github.com/sigstore/sigstore/pkg/signature"
 )
 
-// Annotations of a keyless signature in cosign's classic storage.
+// Annotations of cosign's classic storage besides the signature: a keyless signature's certificate, and the
+// Rekor entry of any logged one (cosign v2.6.5 pkg/oci/static/signature.go).
 const (
 	certAnnotation   = "dev.sigstore.cosign/certificate"
 	chainAnnotation  = "dev.sigstore.cosign/chain"
 	bundleAnnotation = "dev.sigstore.cosign/bundle"
 )
 
-// bundler makes sigstore bundles: with a key from the key input, or keyless with an ephemeral key, a Fulcio
-// certificate for the runner's OIDC identity and a Rekor entry.
+// bundler makes sigstore bundles: with a key from the key input (and, unless tlog-upload is false, a Rekor
+// entry), or keyless with an ephemeral key, a Fulcio certificate for the runner's OIDC identity and a Rekor entry.
 type bundler struct {
 	keypair sgsign.Keypair
 	opts    sgsign.BundleOptions
@@ -47,12 +48,26 @@ func (b *bundler) bundle(ctx context.Context, content sgsign.Content) (*protobun
 	return sgsign.Bundle(content, b.keypair, opts)
 }
 
-func keyBundler(s signature.Signer) (*bundler, error) {
+// keyBundler signs with the key; with a rekorURL, every signature is entered in that log, as cosign sign --key
+// and attest --key do by default: a hashedrekord entry for a signature, a dsse entry for an attestation (cosign
+// v2.6.5 internal/pkg/cosign/rekor/signer.go; cmd/cosign/cli/attest/attest.go, whose --rekor-entry-type
+// defaults to dsse in cmd/cosign/cli/options/options.go). sigstore-go makes the same entries: the public key as PEM,
+// the payload's SHA-256, and for a DSSE envelope its JSON as stored.
+func keyBundler(s signature.Signer, rekorURL string) (*bundler, error) {
 	kp, err := newKeypair(s)
 	if err != nil {
 		return nil, err
 	}
-	return &bundler{keypair: kp}, nil
+	b := &bundler{keypair: kp}
+	if rekorURL != "" {
+		b.opts.TransparencyLogs = rekorLog(rekorURL)
+	}
+	return b, nil
+}
+
+// rekorLog is the Rekor (API v1) instance at url, which every logged signature is entered in.
+func rekorLog(url string) []sgsign.Transparency {
+	return []sgsign.Transparency{sgsign.NewRekor(&sgsign.RekorOptions{BaseURL: strings.TrimSuffix(url, "/"), Retries: 2})}
 }
 
 // keylessBundler asks Fulcio once for a certificate of the ephemeral key (one per run, as cosign does) and
@@ -66,7 +81,7 @@ func keylessBundler(idToken, fulcioURL, rekorURL string) (*bundler, error) {
 	return &bundler{keypair: kp, opts: sgsign.BundleOptions{
 		CertificateProvider:        &onceCertificate{provider: fulcio},
 		CertificateProviderOptions: &sgsign.CertificateProviderOptions{IDToken: idToken},
-		TransparencyLogs:           []sgsign.Transparency{sgsign.NewRekor(&sgsign.RekorOptions{BaseURL: strings.TrimSuffix(rekorURL, "/"), Retries: 2})},
+		TransparencyLogs:           rekorLog(rekorURL),
 	}}, nil
 }
 
@@ -151,7 +166,10 @@ func (k *keypair) SignData(_ context.Context, data []byte) ([]byte, []byte, erro
 	return sig, digest, nil
 }
 
-// rekorBundle is cosign's dev.sigstore.cosign/bundle annotation: the Rekor entry and its signed timestamp.
+// rekorBundle is cosign's dev.sigstore.cosign/bundle annotation: the Rekor entry and its signed entry timestamp,
+// as cosign v2 writes it (pkg/cosign/bundle/rekor.go RekorBundle and EntryToBundle, set by
+// pkg/oci/static/options.go WithBundle). It has no room for the inclusion proof: a verifier checks the signed
+// entry timestamp, Rekor's promise that the entry is in the log.
 type rekorBundle struct {
 	SignedEntryTimestamp []byte `json:"SignedEntryTimestamp"`
 	Payload              struct {
@@ -162,61 +180,66 @@ type rekorBundle struct {
 	} `json:"Payload"`
 }
 
-// classicAnnotations are the layer annotations cosign writes for a keyless signature made into b.
+// classicAnnotations are the layer annotations cosign writes for what b signed, the signature aside: keyless, the
+// certificate (and an empty chain); when b was logged, its Rekor entry.
 func classicAnnotations(b *protobundle.Bundle) (map[string]string, error) {
+	out := map[string]string{}
 	vm := b.GetVerificationMaterial()
 	cert := vm.GetCertificate().GetRawBytes()
 	if chain := vm.GetX509CertificateChain().GetCertificates(); len(chain) > 0 {
 		cert = chain[0].GetRawBytes()
 	}
-	if cert == nil || len(vm.GetTlogEntries()) == 0 {
-		return nil, errors.New("the keyless bundle has no certificate or no Rekor entry")
+	if cert != nil {
+		out[certAnnotation] = string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert}))
+		out[chainAnnotation] = ""
 	}
-	tle := vm.GetTlogEntries()[0]
+	tles := vm.GetTlogEntries()
+	if len(tles) == 0 {
+		if cert != nil {
+			return nil, errors.New("the keyless bundle has no Rekor entry")
+		}
+		return out, nil
+	}
 	var rb rekorBundle
-	rb.SignedEntryTimestamp = tle.GetInclusionPromise().GetSignedEntryTimestamp()
-	rb.Payload.Body = tle.GetCanonicalizedBody()
-	rb.Payload.IntegratedTime = tle.GetIntegratedTime()
-	rb.Payload.LogIndex = tle.GetLogIndex()
-	rb.Payload.LogID = hex.EncodeToString(tle.GetLogId().GetKeyId())
+	rb.SignedEntryTimestamp = tles[0].GetInclusionPromise().GetSignedEntryTimestamp()
+	rb.Payload.Body = tles[0].GetCanonicalizedBody()
+	rb.Payload.IntegratedTime = tles[0].GetIntegratedTime()
+	rb.Payload.LogIndex = tles[0].GetLogIndex()
+	rb.Payload.LogID = hex.EncodeToString(tles[0].GetLogId().GetKeyId())
+	if rb.SignedEntryTimestamp == nil {
+		return nil, errors.New("the Rekor entry has no signed entry timestamp")
+	}
 	raw, err := json.Marshal(rb)
 	if err != nil {
 		return nil, err
 	}
-	return map[string]string{
-		certAnnotation:   string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert})),
-		chainAnnotation:  "",
-		bundleAnnotation: string(raw),
-	}, nil
+	out[bundleAnnotation] = string(raw)
+	return out, nil
 }
 
-// envelopeJSON is the DSSE envelope of a bundle in its usual JSON form (what cosign stores in a .att layer).
+// envelopeJSON is the DSSE envelope of a bundle as cosign stores it in a .att layer. The bytes are the ones
+// sigstore-go gave Rekor (encoding/json of the envelope, pkg/sign/transparency.go getRekorV1TLE): cosign requires
+// the dsse entry's envelope hash to be the layer's SHA-256 (cosign v2.6.5 pkg/cosign/verify.go VerifyBundle,
+// bundleHash).
 func envelopeJSON(b *protobundle.Bundle) ([]byte, error) {
 	env := b.GetDsseEnvelope()
 	if env == nil {
 		return nil, errors.New("the bundle holds no DSSE envelope")
 	}
-	type sig struct {
-		KeyID string `json:"keyid"`
-		Sig   string `json:"sig"`
-	}
-	out := struct {
-		PayloadType string `json:"payloadType"`
-		Payload     string `json:"payload"`
-		Signatures  []sig  `json:"signatures"`
-	}{PayloadType: env.GetPayloadType(), Payload: base64.StdEncoding.EncodeToString(env.GetPayload())}
-	for _, s := range env.GetSignatures() {
-		out.Signatures = append(out.Signatures, sig{s.GetKeyid(), base64.StdEncoding.EncodeToString(s.GetSig())})
-	}
-	return json.Marshal(out)
+	return json.Marshal(env)
 }
 
-// bundleOfEntry rebuilds the sigstore bundle (v0.1: certificate, Rekor inclusion promise) that a classic
-// keyless signature or attestation carries in its annotations, so sigstore-go can verify it.
+// bundleOfEntry rebuilds the sigstore bundle (v0.1: certificate or key, Rekor inclusion promise) that a classic
+// logged signature or attestation carries in its annotations, so sigstore-go can verify it.
 func bundleOfEntry(e entry) (*bundle.Bundle, error) {
-	block, _ := pem.Decode([]byte(e.annotations[certAnnotation]))
-	if block == nil {
-		return nil, errors.New("the certificate annotation holds no PEM certificate")
+	vm := &protobundle.VerificationMaterial{Content: &protobundle.VerificationMaterial_PublicKey{PublicKey: &protocommon.PublicKeyIdentifier{}}}
+	if e.annotations[certAnnotation] != "" {
+		block, _ := pem.Decode([]byte(e.annotations[certAnnotation]))
+		if block == nil {
+			return nil, errors.New("the certificate annotation holds no PEM certificate")
+		}
+		vm.Content = &protobundle.VerificationMaterial_X509CertificateChain{X509CertificateChain: &protocommon.X509CertificateChain{
+			Certificates: []*protocommon.X509Certificate{{RawBytes: block.Bytes}}}}
 	}
 	var rb rekorBundle
 	if err := json.Unmarshal([]byte(e.annotations[bundleAnnotation]), &rb); err != nil {
@@ -230,21 +253,15 @@ func bundleOfEntry(e entry) (*bundle.Bundle, error) {
 	if err != nil {
 		return nil, fmt.Errorf("the Rekor log ID: %w", err)
 	}
-	pb := &protobundle.Bundle{
-		MediaType: "application/vnd.dev.sigstore.bundle+json;version=0.1",
-		VerificationMaterial: &protobundle.VerificationMaterial{
-			Content: &protobundle.VerificationMaterial_X509CertificateChain{X509CertificateChain: &protocommon.X509CertificateChain{
-				Certificates: []*protocommon.X509Certificate{{RawBytes: block.Bytes}}}},
-			TlogEntries: []*protorekor.TransparencyLogEntry{{
-				LogIndex:          rb.Payload.LogIndex,
-				LogId:             &protocommon.LogId{KeyId: logID},
-				KindVersion:       &protorekor.KindVersion{Kind: kind.Kind, Version: kind.APIVersion},
-				IntegratedTime:    rb.Payload.IntegratedTime,
-				InclusionPromise:  &protorekor.InclusionPromise{SignedEntryTimestamp: rb.SignedEntryTimestamp},
-				CanonicalizedBody: rb.Payload.Body,
-			}},
-		},
-	}
+	vm.TlogEntries = []*protorekor.TransparencyLogEntry{{
+		LogIndex:          rb.Payload.LogIndex,
+		LogId:             &protocommon.LogId{KeyId: logID},
+		KindVersion:       &protorekor.KindVersion{Kind: kind.Kind, Version: kind.APIVersion},
+		IntegratedTime:    rb.Payload.IntegratedTime,
+		InclusionPromise:  &protorekor.InclusionPromise{SignedEntryTimestamp: rb.SignedEntryTimestamp},
+		CanonicalizedBody: rb.Payload.Body,
+	}}
+	pb := &protobundle.Bundle{MediaType: "application/vnd.dev.sigstore.bundle+json;version=0.1", VerificationMaterial: vm}
 	if e.mediaType == dsseMediaType {
 		var env struct {
 			PayloadType string `json:"payloadType"`
@@ -276,25 +293,44 @@ func bundleOfEntry(e entry) (*bundle.Bundle, error) {
 	return bundle.NewBundle(pb)
 }
 
-// Policy is what a signature must satisfy: a public key, or a certificate for an identity from an issuer
-// under a trusted root.
+// Policy is what a signature must satisfy: a public key (and, unless the log is ignored, a Rekor entry), or a
+// certificate for an identity from an issuer under a trusted root.
 type Policy struct {
 	key      signature.Verifier
 	identity verify.CertificateIdentity
-	trusted  root.TrustedMaterial
+	// trusted is the trust root of keyless signatures; with a key, the Rekor logs a signature must be entered
+	// in (nil: the log is ignored).
+	trusted root.TrustedMaterial
 }
 
-// KeyPolicy accepts what the key v signed.
-func KeyPolicy(v signature.Verifier) *Policy { return &Policy{key: v} }
+// KeyPolicy accepts what the key v signed and, when logs is not nil, entered in one of its Rekor logs (what cosign
+// verify --key checks unless given --insecure-ignore-tlog).
+func KeyPolicy(v signature.Verifier, logs root.TrustedMaterial) *Policy {
+	return &Policy{key: v, trusted: logs}
+}
 
-// IdentityPolicy accepts keyless signatures whose certificate names identity and issuer, under trusted.
-func IdentityPolicy(identity, issuer string, trusted root.TrustedMaterial) (*Policy, error) {
-	id, err := verify.NewShortCertificateIdentity(issuer, "", identity, "")
+// Identity is what a keyless certificate must name: its identity (subject alternative name) and OIDC issuer,
+// each exactly or by a Go regular expression, matched unanchored as cosign matches its -regexp flags.
+type Identity struct {
+	SAN, SANRegexp       string
+	Issuer, IssuerRegexp string
+}
+
+// IdentityPolicy accepts keyless signatures whose certificate names id, under trusted.
+func IdentityPolicy(id Identity, trusted root.TrustedMaterial) (*Policy, error) {
+	ci, err := verify.NewShortCertificateIdentity(id.Issuer, id.IssuerRegexp, id.SAN, id.SANRegexp)
 	if err != nil {
-		return nil, fmt.Errorf(`inputs "certificate-identity" and "certificate-oidc-issuer": %w`, err)
+		return nil, fmt.Errorf(`inputs "certificate-identity(-regexp)" and "certificate-oidc-issuer(-regexp)": %w`, err)
 	}
-	return &Policy{identity: id, trusted: trusted}, nil
+	return &Policy{identity: ci, trusted: trusted}, nil
 }
+
+// errNoRekorEntry is a key's signature without a Rekor entry where the policy needs one.
+var errNoRekorEntry = errors.New("a signature with no Rekor entry (signed with tlog-upload: false, or by an older version): " +
+	"verify it with insecure-ignore-tlog: true, as cosign needs --insecure-ignore-tlog")
+
+// logged tells whether the policy needs a Rekor entry of a key's signature.
+func (p *Policy) logged() bool { return p.key != nil && p.trusted != nil }
 
 // verifyBundle checks a sigstore bundle against the policy; artifact is the signed payload (a message
 // signature) or nil (a DSSE envelope, checked against digest, the statement's subject).
@@ -311,10 +347,18 @@ func (p *Policy) verifyBundle(b *bundle.Bundle, artifact []byte, digest string) 
 		art = verify.WithArtifactDigest(alg, sum)
 	}
 	if p.key != nil {
-		tm := root.NewTrustedPublicKeyMaterial(func(string) (root.TimeConstrainedVerifier, error) {
+		var tm root.TrustedMaterial = root.NewTrustedPublicKeyMaterial(func(string) (root.TimeConstrainedVerifier, error) {
 			return root.NewExpiringKey(p.key, time.Time{}, time.Time{}), nil
 		})
-		v, err := verify.NewVerifier(tm, verify.WithNoObserverTimestamps())
+		opts := []verify.VerifierOption{verify.WithNoObserverTimestamps()}
+		if p.logged() { // the entry's signed entry timestamp (or inclusion proof) by a trusted log, over this signature
+			if entries, err := b.TlogEntries(); err != nil || len(entries) == 0 {
+				return errNoRekorEntry
+			}
+			tm = root.TrustedMaterialCollection{p.trusted, tm}
+			opts = append(opts, verify.WithTransparencyLog(1))
+		}
+		v, err := verify.NewVerifier(tm, opts...)
 		if err != nil {
 			return err
 		}
@@ -331,4 +375,30 @@ func (p *Policy) verifyBundle(b *bundle.Bundle, artifact []byte, digest string) 
 	}
 	_, err = v.Verify(b, verify.NewPolicy(art, verify.WithCertificateIdentity(p.identity)))
 	return err
+}
+
+// rekorLogs is trusted material of Rekor logs alone: what key-based verify needs.
+type rekorLogs struct {
+	root.BaseTrustedMaterial
+	logs map[string]*root.TransparencyLog
+}
+
+func (r *rekorLogs) RekorLogs() map[string]*root.TransparencyLog { return r.logs }
+
+// rekorKeyLogs trusts the one Rekor log whose public key is pemKey, as cosign trusts SIGSTORE_REKOR_PUBLIC_KEY:
+// the log's ID is the SHA-256 of the key's DER (cosign v2.6.5 pkg/cosign/tlog.go GetTransparencyLogID), valid
+// since ever.
+func rekorKeyLogs(pemKey string) (root.TrustedMaterial, error) {
+	pub, err := cryptoutils.UnmarshalPEMToPublicKey([]byte(strings.TrimSpace(pemKey)))
+	if err != nil {
+		return nil, fmt.Errorf(`input "rekor-public-key" is not a PEM public key: %w`, err)
+	}
+	der, err := cryptoutils.MarshalPublicKeyToDER(pub)
+	if err != nil {
+		return nil, fmt.Errorf(`input "rekor-public-key": %w`, err)
+	}
+	id := sha256.Sum256(der)
+	return &rekorLogs{logs: map[string]*root.TransparencyLog{hex.EncodeToString(id[:]): {
+		ID: id[:], PublicKey: pub, HashFunc: crypto.SHA256, SignatureHashFunc: crypto.SHA256, ValidityPeriodStart: time.Unix(0, 0),
+	}}}, nil
 }

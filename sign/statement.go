@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -51,15 +52,35 @@ func signStatement(d name.Digest) ([]byte, error) {
 }
 
 // attestationStatement is the statement of an attestation about d, as `cosign attest` makes it: in-toto v0.1,
-// the subject named by its repository.
+// the subject named by its repository. The Statement type holds an object predicate only: another (cosign's
+// "spdx" text) is written after the header the Statement type writes.
 func attestationStatement(d name.Digest, p Predicate) ([]byte, error) {
 	alg, hex, _ := strings.Cut(d.DigestStr(), ":")
-	return marshalStatement(&intoto.Statement{
+	st := &intoto.Statement{
 		Type:          inTotoStatementV01,
 		Subject:       []*intoto.ResourceDescriptor{{Name: d.Context().Name(), Digest: map[string]string{alg: hex}}},
 		PredicateType: p.Type,
-		Predicate:     p.Body,
-	})
+		Predicate:     p.Body.GetStructValue(),
+	}
+	if st.Predicate != nil || p.Body == nil {
+		return marshalStatement(st)
+	}
+	st.Predicate = &structpb.Struct{}
+	header, err := marshalStatement(st)
+	if err != nil {
+		return nil, err
+	}
+	value, err := protojson.Marshal(p.Body)
+	if err != nil {
+		return nil, err
+	}
+	var b bytes.Buffer
+	b.Write(bytes.TrimSuffix(header, []byte(`{}}`))) // ...,"predicate":
+	if err := json.Compact(&b, value); err != nil {
+		return nil, err
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
 }
 
 // marshalStatement checks a statement and writes it as protojson does (the in-toto field names: _type,
@@ -101,8 +122,8 @@ func readStatement(raw []byte) (*intoto.Statement, error) {
 // sameStatement tells whether two statements say the same thing, whatever their key order and spacing: one
 // written by an earlier version of this action is found again.
 func sameStatement(a, b []byte) bool {
-	var sa, sb intoto.Statement
-	return readProto.Unmarshal(a, &sa) == nil && readProto.Unmarshal(b, &sb) == nil && proto.Equal(&sa, &sb)
+	var sa, sb any
+	return json.Unmarshal(a, &sa) == nil && json.Unmarshal(b, &sb) == nil && reflect.DeepEqual(sa, sb)
 }
 
 // statementOf is the in-toto statement inside a DSSE envelope.

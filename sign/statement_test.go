@@ -4,8 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"google.golang.org/protobuf/types/known/structpb"
@@ -45,7 +48,7 @@ func TestSignedBytesAreCosigns(t *testing.T) {
 func TestAttestationStatement(t *testing.T) {
 	d, _ := name.NewDigest("127.0.0.1:5000/acme/app@" + testDigest)
 	body, _ := structpb.NewStruct(map[string]any{"bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1, "components": []any{}})
-	stmt, err := attestationStatement(d, Predicate{Type: cycloneDXPredicate, Body: body})
+	stmt, err := attestationStatement(d, Predicate{Type: cycloneDXPredicate, Body: structpb.NewStructValue(body)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,6 +81,79 @@ func TestAttestationStatement(t *testing.T) {
 	}
 }
 
+// attest-predicate and attest-type make what cosign attest --predicate --type makes: cosign's predicate type URI
+// for each of its --type names (or the URI given), the predicate's shape for that type, and cosign's refusals.
+func TestCosignAttestTypes(t *testing.T) {
+	d, _ := name.NewDigest("127.0.0.1:5000/acme/app@" + testDigest)
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.FixedZone("CET", 3600))
+	dir := t.TempDir()
+	write := func(content string) string {
+		f, _ := os.CreateTemp(dir, "predicate")
+		f.WriteString(content)
+		f.Close()
+		return f.Name()
+	}
+	for _, c := range []struct {
+		typ, content string
+		wantType     string
+		wantPred     string // the statement's predicate, compact JSON
+		wantErr      string
+	}{
+		{"custom", "hello\n", "https://cosign.sigstore.dev/attestation/v1", `{"Data":"hello\n","Timestamp":"2026-01-02T02:04:05Z"}`, ""},
+		{"spdx", "SPDXVersion: SPDX-2.3", spdxPredicate, `"SPDXVersion: SPDX-2.3"`, ""},
+		{"spdxjson", `{"spdxVersion":"SPDX-2.3"}`, spdxPredicate, `{"spdxVersion":"SPDX-2.3"}`, ""},
+		{"cyclonedx", `{"bomFormat":"CycloneDX"}`, cycloneDXPredicate, `{"bomFormat":"CycloneDX"}`, ""},
+		{"openvex", `{"@context":"https://openvex.dev/ns/v0.2.0"}`, "https://openvex.dev/ns", `{"@context":"https://openvex.dev/ns/v0.2.0"}`, ""},
+		{"vuln", `{"scanner":{"uri":"x"}}`, "https://cosign.sigstore.dev/attestation/vuln/v1", `{"scanner":{"uri":"x"}}`, ""},
+		{"slsaprovenance", `{"builder":{"id":"b"},"buildType":"t"}`, "https://slsa.dev/provenance/v0.2", `{"buildType":"t","builder":{"id":"b"}}`, ""},
+		{"slsaprovenance02", `{"builder":{"id":"b"},"buildType":"t"}`, "https://slsa.dev/provenance/v0.2", `{"buildType":"t","builder":{"id":"b"}}`, ""},
+		{"slsaprovenance1", `{"buildDefinition":{},"runDetails":{}}`, slsaProvenanceV1, `{"buildDefinition":{},"runDetails":{}}`, ""},
+		{"link", `{"_type":"link","name":"n","materials":{},"products":{},"byproducts":{},"command":[],"environment":{}}`, "https://in-toto.io/Link/v1",
+			`{"_type":"link","byproducts":{},"command":[],"environment":{},"materials":{},"name":"n","products":{}}`, ""},
+		{"https://example.com/predicate/v1", `{"a":1}`, "https://example.com/predicate/v1", `{"a":1}`, ""},
+		{"slsaprovenance", `{"builder":{"id":"b"}}`, "", "", `has no "buildType" field, which cosign requires of attest-type slsaprovenance`},
+		{"link", `{"_type":"link"}`, "", "", `has no "name" field`},
+		{"https://example.com/predicate/v1", `[1]`, "", "", "is not a JSON object, which attest-type https://example.com/predicate/v1 needs"},
+		{"cyclonedx", `<bom/>`, "", "", "is not JSON, which attest-type cyclonedx needs"},
+	} {
+		p, err := filePredicate(write(c.content), c.typ, now)
+		if c.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), c.wantErr) || !strings.HasPrefix(err.Error(), `input "attest-predicate": `) {
+				t.Errorf("%s %s: %v, want an error saying %q", c.typ, c.content, err, c.wantErr)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%s: %v", c.typ, err)
+			continue
+		}
+		stmt, err := attestationStatement(d, p)
+		if err != nil {
+			t.Errorf("%s: %v", c.typ, err)
+			continue
+		}
+		var got struct {
+			Type          string          `json:"_type"`
+			PredicateType string          `json:"predicateType"`
+			Predicate     json.RawMessage `json:"predicate"`
+		}
+		if err := json.Unmarshal(stmt, &got); err != nil || got.Type != inTotoStatementV01 || got.PredicateType != c.wantType || string(got.Predicate) != c.wantPred {
+			t.Errorf("%s: statement %s (%v); want predicate type %s, predicate %s", c.typ, stmt, err, c.wantType, c.wantPred)
+		}
+		if st, err := readStatement(stmt); err != nil || st.GetPredicateType() != c.wantType || !sameStatement(stmt, stmt) {
+			t.Errorf("%s: read back: %v %v", c.typ, st, err)
+		}
+	}
+	if _, err := filePredicate(filepath.Join(dir, "missing.json"), "custom", now); err == nil || !strings.HasPrefix(err.Error(), `input "attest-predicate": `) {
+		t.Errorf("a missing file: %v", err)
+	}
+	for typ, ok := range map[string]bool{"custom": true, "slsaprovenance1": true, "https://example.com/p": true, "/p": true, "sbom": false, "not a type": false} {
+		if err := checkAttestType(typ); (err == nil) != ok {
+			t.Errorf("attest-type %q: %v", typ, err)
+		}
+	}
+}
+
 // The provenance predicate has SLSA v1's JSON field names; a run without a commit still makes one.
 func TestProvenancePredicate(t *testing.T) {
 	env := map[string]string{"GITHUB_REPOSITORY": "acme/app", "GITHUB_SHA": "860c1904a1ce19322e91ac35af1ab07466440c37", "GITHUB_REF": "refs/heads/main",
@@ -88,7 +164,7 @@ func TestProvenancePredicate(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		raw, _ := json.Marshal(p.Body.AsMap())
+		raw, _ := json.Marshal(p.Body.GetStructValue().AsMap())
 		var got struct {
 			BuildDefinition struct {
 				BuildType          string `json:"buildType"`

@@ -143,9 +143,25 @@ func VerifyAttestations(ev *Evidence, p *Policy) ([]string, error) {
 	return types, nil
 }
 
-// verifyEntry checks one classic signature or attestation: with the key, or (keyless) its certificate and
-// Rekor entry against the trusted root and the identity.
+// how says what the policy checks, for the summary.
+func (p *Policy) how() string {
+	switch {
+	case p.key == nil:
+		return "Keyless: the certificate's identity and chain, and each signature's Rekor entry"
+	case p.logged():
+		return "With the key: each signature, and its Rekor entry"
+	}
+	return "With the key: each signature; Rekor entries not required (insecure-ignore-tlog)"
+}
+
+// verifyEntry checks one classic signature or attestation: with the key (and, unless the log is ignored, its
+// Rekor entry, as cosign verify --key checks it), or keyless, its certificate and Rekor entry against the trusted
+// root and the identity.
 func (p *Policy) verifyEntry(e entry, d name.Digest) error {
+	var artifact []byte
+	if e.mediaType != dsseMediaType {
+		artifact = e.payload
+	}
 	if e.annotations[certAnnotation] != "" {
 		if p.key != nil {
 			return errors.New("a keyless signature (verify it with certificate-identity, not a key)")
@@ -154,10 +170,6 @@ func (p *Policy) verifyEntry(e entry, d name.Digest) error {
 		if err != nil {
 			return err
 		}
-		var artifact []byte
-		if e.mediaType != dsseMediaType {
-			artifact = e.payload
-		}
 		return p.verifyBundle(b, artifact, d.DigestStr())
 	}
 	if p.key == nil {
@@ -165,6 +177,19 @@ func (p *Policy) verifyEntry(e entry, d name.Digest) error {
 	}
 	if !verifiesWith(p.key, e) {
 		return errors.New("a signature does not verify with the key (another key, or a changed payload)")
+	}
+	if !p.logged() {
+		return nil
+	}
+	if e.annotations[bundleAnnotation] == "" {
+		return errNoRekorEntry
+	}
+	b, err := bundleOfEntry(e)
+	if err != nil {
+		return err
+	}
+	if err := p.verifyBundle(b, artifact, d.DigestStr()); err != nil {
+		return fmt.Errorf("its Rekor entry does not hold: %w", err)
 	}
 	return nil
 }

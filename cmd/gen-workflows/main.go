@@ -1,6 +1,7 @@
 // Command gen-workflows renders the path-filtered service workflows from scribe.yaml, pinned and validated,
-// and audits workflows for action version drift: gen-workflows render|check|drift|pin. The work is done by
-// internal/render (render, check) and internal/drift (drift, pin); this main only dispatches.
+// audits workflows for action version drift, and imports hand-written ones: gen-workflows
+// render|check|drift|pin|import. The work is done by internal/render (render, check), internal/drift (drift,
+// pin) and internal/migrate (import); this main only dispatches.
 package main
 
 import (
@@ -9,6 +10,7 @@ import (
 
 	"github.com/infinite-scribe/scribe-actions/internal/actionio"
 	"github.com/infinite-scribe/scribe-actions/internal/drift"
+	"github.com/infinite-scribe/scribe-actions/internal/migrate"
 	"github.com/infinite-scribe/scribe-actions/internal/render"
 )
 
@@ -19,6 +21,8 @@ Commands:
   check    render in memory and fail with a diff when the committed workflows differ
   drift    audit workflows and composite actions for action version drift
   pin      pin every action to a full commit SHA with its version comment, and update the lock file
+  import   write scribe.yaml from hand-written workflows (build-push-action, metadata-action, trivy-action,
+           cosign, delete-package-versions), saying at file:line what it could not carry over
 
 Run 'gen-workflows <command> -h' for its flags.
 `
@@ -42,6 +46,8 @@ func Main(args []string, env actionio.Env) int {
 		return drift.Command(args[1:], env)
 	case "pin":
 		return drift.PinCommand(args[1:], env)
+	case "import":
+		return migrate.Command(args[1:], env)
 	}
 	fmt.Fprintf(env.Stderr, "gen-workflows: unknown command %q\n%s", args[0], usage)
 	return actionio.ExitUsage

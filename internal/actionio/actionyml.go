@@ -26,8 +26,8 @@ func ActionYML(spec *Spec, header string) []byte {
 	}
 	for _, in := range spec.Inputs {
 		fmt.Fprintf(&b, "  %s:\n    description: %s\n    required: %t\n", in.Name, scalar(in.Description), in.required)
-		if in.Default != "" {
-			fmt.Fprintf(&b, "    default: %s\n", scalar(in.Default))
+		if def := in.actionDefault(); def != "" {
+			fmt.Fprintf(&b, "    default: %s\n", scalar(def))
 		}
 	}
 	if len(spec.Outputs) > 0 {
@@ -112,8 +112,8 @@ func CheckActionYML(spec *Spec, content []byte) []string {
 		if got.Default != nil {
 			def = *got.Default
 		}
-		if def != in.Default {
-			add("input %q: default is %q in action.yml, %q in Go", in.Name, def, in.Default)
+		if def != in.actionDefault() {
+			add("input %q: default is %q in action.yml, %q in Go", in.Name, def, in.actionDefault())
 		}
 		if got.Description != in.Description {
 			add("input %q: description differs between action.yml and Go", in.Name)
@@ -144,11 +144,11 @@ func Markdown(spec *Spec) string {
 	var b strings.Builder
 	b.WriteString("| input | kind | default | description |\n| --- | --- | --- | --- |\n")
 	for _, in := range spec.Inputs {
-		def := "`" + strings.ReplaceAll(in.Default, "\n", "` `") + "`"
+		def := "`" + strings.ReplaceAll(in.actionDefault(), "\n", "` `") + "`"
 		switch {
 		case in.required:
 			def = "**required**"
-		case in.Default == "":
+		case in.actionDefault() == "":
 			def = ""
 		}
 		kind := string(in.Kind)

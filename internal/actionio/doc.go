@@ -8,7 +8,9 @@
 // Main resolves each input from its flag, else the INPUT_ variable under the runner's own name
 // (INPUT_TAG-SUFFIX), else under the name action.yml passes (INPUT_TAG_SUFFIX), else its default. Both
 // variable names are read because dash, /bin/sh on Debian and Ubuntu runners, drops hyphenated names from
-// the environment of what it runs. Every bad input is reported, one line each naming the input, its text and
+// the environment of what it runs. A default that is a ${{ }} expression (the job's token) is action.yml's
+// alone: the runner evaluates it and passes the value as an INPUT_ variable, and the binary, which cannot,
+// sees no default outside a runner. Every bad input is reported, one line each naming the input, its text and
 // what is allowed, and the action does not run when any is bad: a typo never leaves half a release behind.
 // Secrets are masked before anything can log them, and a multi-line secret line by line too, because the
 // runner matches masks within one line.

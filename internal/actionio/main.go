@@ -218,6 +218,8 @@ func Help(w io.Writer, prog string, spec *Spec) {
 			fmt.Fprint(w, " (required)")
 		case in.Default != "":
 			fmt.Fprintf(w, " (default %q)", in.Default)
+		case in.runnerDefault != "":
+			fmt.Fprintf(w, " (default on a runner: %s)", in.runnerDefault)
 		}
 		if in.secret {
 			fmt.Fprint(w, " (secret: masked in logs)")

@@ -45,11 +45,12 @@ type Input struct {
 	// Allowed lists the values an enum accepts.
 	Allowed []string
 
-	required  bool
-	secret    bool
-	linesOnly bool
-	checks    []func(string) error
-	set       func(in *Input, text string) error
+	required      bool
+	secret        bool
+	linesOnly     bool
+	runnerDefault string
+	checks        []func(string) error
+	set           func(in *Input, text string) error
 }
 
 // IsRequired reports whether the input must be given.
@@ -61,8 +62,25 @@ func (in *Input) IsSecret() bool { return in.secret }
 // Required marks the input as one the user must give. A required input has no default.
 func (in *Input) Required() *Input {
 	in.required = true
-	in.Default = ""
+	in.Default, in.runnerDefault = "", ""
 	return in
+}
+
+// RunnerDefault makes a ${{ }} expression (${{ github.token }}) the input's default in action.yml, where the
+// runner evaluates it before the binary starts, as actions/delete-package-versions defaults its token. The binary
+// cannot evaluate it, so outside a runner the input has no default (Default aside): the action must say what is
+// missing. In action.yml it takes the place of Default.
+func (in *Input) RunnerDefault(expr string) *Input {
+	in.runnerDefault = expr
+	return in
+}
+
+// actionDefault is the input's default as action.yml declares it.
+func (in *Input) actionDefault() string {
+	if in.runnerDefault != "" {
+		return in.runnerDefault
+	}
+	return in.Default
 }
 
 // Secret marks the input's value for masking in every log line of the job.

@@ -86,10 +86,13 @@ type Scan struct {
 	Source  *bool  `yaml:"source"`
 }
 
-// Sign is a service's signing policy.
+// Sign is a service's signing policy. Tlog (default on) logs key-based signatures in the public transparency
+// log, as cosign does, so verifiers accept them by default; off for images whose names must stay private.
+// Keyless signatures are always logged.
 type Sign struct {
 	Enabled *bool `yaml:"enabled"`
 	Keyless *bool `yaml:"keyless"`
+	Tlog    *bool `yaml:"tlog"`
 }
 
 // Cleanup is a service's retention policy, applied on the default branch and weekly. ExcludeTags are the tags
@@ -286,6 +289,9 @@ func (c *Config) validate() error {
 		}
 		if err := c.validateCleanup(s); err != nil {
 			return err
+		}
+		if on(s.Sign.Keyless) && !on(s.Sign.Tlog) {
+			return c.errorf(s.line, "service %q: sign tlog: false needs keyless: false (a keyless signature is only valid with its transparency log entry)", s.Name)
 		}
 		if !slices.Contains([]string{"critical", "high", "medium", "low", "none"}, s.Scan.FailOn) {
 			return c.errorf(s.line, "service %q: scan fail-on %q is not one of critical, high, medium, low, none", s.Name, s.Scan.FailOn)

@@ -59,6 +59,7 @@ type view struct {
 	Scan, Sign    bool
 	SourceScan    bool // a source-scan job (secrets in the repository and its history) gates the builds
 	Keyless       bool
+	Tlog          bool // key-based signatures go to the transparency log
 	Cleanup       bool
 	Last          string
 	Gated         bool   // tags written by a publish job after the scan and signature
@@ -132,6 +133,7 @@ func (r *Renderer) view(c *Config, s Service) view {
 		SourceScan:    on(s.Scan.Enabled) && on(s.Scan.Source),
 		Sign:          on(s.Sign.Enabled),
 		Keyless:       on(s.Sign.Keyless),
+		Tlog:          on(s.Sign.Tlog),
 		Cleanup:       on(s.Cleanup.Enabled),
 		Last:          "build",
 		Gated:         c.Publish == "gated",

@@ -1,0 +1,150 @@
+package migrate
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/infinite-scribe/scribe-actions/internal/actionio"
+	"github.com/infinite-scribe/scribe-actions/internal/render"
+	"github.com/infinite-scribe/scribe-actions/internal/testenv"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+// importInto runs the import command in dir on the workflows given (relative to dir).
+func importInto(t *testing.T, dir string, args ...string) (int, string, string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	wd, _ := os.Getwd()
+	os.Chdir(dir)
+	defer os.Chdir(wd)
+	code := Command(args, actionio.Env{Getenv: os.Getenv, Stdout: &stdout, Stderr: &stderr})
+	return code, stdout.String(), stderr.String()
+}
+
+// copyTree copies testdata/<name> into a temporary repository.
+func copyTree(t *testing.T, name string) string {
+	t.Helper()
+	dir := t.TempDir()
+	if out, err := exec.Command("cp", "-a", filepath.Join("testdata", name)+"/.", dir).CombinedOutput(); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	return dir
+}
+
+// The shop's hand-written backend and web workflows (build-push-action, metadata-action, trivy-action, cosign,
+// delete-package-versions) become a scribe.yaml (golden) that renders; what it cannot carry over is named at
+// its file and line (golden), and so is what the rendered pipeline adds.
+func TestImportShop(t *testing.T) {
+	dir := copyTree(t, "shop")
+	code, stdout, stderr := importInto(t, dir, ".github/workflows/backend.yml", ".github/workflows/web.yml")
+	if code != actionio.ExitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	got, _ := os.ReadFile(filepath.Join(dir, "scribe.yaml"))
+	golden(t, "shop.scribe.yaml", got)
+	golden(t, "shop.out", []byte(stdout))
+
+	// The written config renders (validated by actionlint inside render), beside the old workflows, once it
+	// names the scribe-actions commit to pin (a released generator knows its own).
+	pinned := string(got) + "scribe-actions:\n  sha: 0123456789abcdef0123456789abcdef01234567\n  version: v1.0.0\n"
+	os.WriteFile(filepath.Join(dir, "scribe.yaml"), []byte(pinned), 0o644)
+	var out, errs bytes.Buffer
+	if code := render.Command("render", []string{"--root", dir}, actionio.Env{Getenv: os.Getenv, Stdout: &out, Stderr: &errs}); code != actionio.ExitOK {
+		t.Fatalf("render of the imported config: exit %d\n%s", code, errs.String())
+	}
+	for _, w := range []string{"backend-docker-build.yml", "web-docker-build.yml"} {
+		if !strings.Contains(out.String(), w) {
+			t.Errorf("render did not write %s:\n%s", w, out.String())
+		}
+	}
+
+	// An existing scribe.yaml is kept unless --force.
+	if code, _, stderr := importInto(t, dir, ".github/workflows/backend.yml"); code != actionio.ExitFail || !strings.Contains(stderr, "scribe.yaml exists; --force overwrites it") {
+		t.Errorf("overwrote without --force: exit %d %s", code, stderr)
+	}
+	// Workflows with no build: an error naming them.
+	os.WriteFile(filepath.Join(dir, "lint.yml"), []byte("on: push\njobs:\n  lint:\n    runs-on: ubuntu-latest\n    steps:\n      - run: make lint\n"), 0o644)
+	if code, _, stderr := importInto(t, dir, "--out", "other.yaml", "lint.yml"); code != actionio.ExitFail || !strings.Contains(stderr, "no docker/build-push-action step in lint.yml") {
+		t.Errorf("no build: exit %d %s", code, stderr)
+	}
+}
+
+// The real workflows of the corpus that use build-push-action import to configs that parse, each note at a
+// line of its file; ruff's matrix build gives its two platforms and its pep440 rule is named as not carried.
+func TestImportCorpus(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join(testenv.Corpus(t, "corpus", "workflows"), "*", "*.y*ml"))
+	n := 0
+	for _, f := range files {
+		raw, _ := os.ReadFile(f)
+		if !bytes.Contains(raw, []byte("docker/build-push-action@")) {
+			continue
+		}
+		n++
+		r, err := Import([]string{f})
+		if err != nil {
+			t.Errorf("%s: %v", f, err)
+			continue
+		}
+		if _, err := render.ParseConfig("scribe.yaml", []byte(r.Config())); err != nil {
+			t.Errorf("%s: the config does not parse: %v\n%s", f, err, r.Config())
+		}
+		for _, note := range r.Notes {
+			if note.Line == 0 || note.File != f {
+				t.Errorf("%s: a note without its line: %s", f, note)
+			}
+		}
+		if strings.HasSuffix(f, "astral-sh__ruff/build-docker.yml") {
+			if s := r.Services[0]; strings.Join(s.Platforms, ",") != "linux/amd64,linux/arm64" {
+				t.Errorf("ruff: platforms %v", s.Platforms)
+			}
+			if !strings.Contains(strings.Join(noteTexts(r), "\n"), `tag rule "type=pep440`) {
+				t.Errorf("ruff: the pep440 rule is not named:\n%s", strings.Join(noteTexts(r), "\n"))
+			}
+		}
+	}
+	if n < 5 {
+		t.Errorf("only %d corpus workflows use build-push-action", n)
+	}
+}
+
+func noteTexts(r *Result) []string {
+	var out []string
+	for _, n := range r.Notes {
+		out = append(out, n.String())
+	}
+	return out
+}
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	p := filepath.Join("testdata", name)
+	if *update {
+		os.WriteFile(p, got, 0o644)
+		return
+	}
+	want, err := os.ReadFile(p)
+	if err != nil || !bytes.Equal(got, want) {
+		t.Errorf("%s differs (go test ./internal/migrate -update rewrites it):\n--- got\n%s\n--- want\n%s", name, got, want)
+	}
+}
+
+// A script's lines become commands, continuations joined and comments dropped; a script whose lines share a
+// shell is named as one to review.
+func TestTestScripts(t *testing.T) {
+	got := commandLines("# deps\nuv sync \\\n  --frozen\n\nuv run pytest -q\n")
+	if strings.Join(got, "|") != "uv sync --frozen|uv run pytest -q" {
+		t.Errorf("commandLines: %q", got)
+	}
+	for script, shared := range map[string]bool{"cd app\nmake test\n": true, "export X=1\nmake\n": true,
+		"for f in *; do\n  echo $f\ndone\n": true, "make lint\nmake test\n": false, "./ci/test.sh\n": false} {
+		if sharedShell.MatchString(script) != shared {
+			t.Errorf("%q: shared shell %t, want %t", script, !shared, shared)
+		}
+	}
+}
