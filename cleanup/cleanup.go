@@ -90,7 +90,7 @@ func Spec(in *Inputs) *actionio.Spec {
 }
 
 func checkAge(text string) error {
-	_, err := ParseAge(text)
+	_, err := actionio.ParseAge(text)
 	return err
 }
 

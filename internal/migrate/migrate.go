@@ -249,6 +249,11 @@ func (w *workflow) platforms(job, n *yaml.Node) ([]string, map[string]string) {
 		if len(runners) != len(out) {
 			runners = nil
 		}
+		for _, label := range runners {
+			if !hostedLabel.MatchString(label) {
+				w.note(get(job, "runs-on"), "runner %q is not a GitHub-hosted label: declare it in .github/actionlint.yaml (self-hosted-runner: labels:) or render's actionlint check refuses it", label)
+			}
+		}
 		return out, runners
 	}
 	if strings.Contains(n.Value, "${{") {
@@ -261,6 +266,9 @@ func (w *workflow) platforms(job, n *yaml.Node) ([]string, map[string]string) {
 	}
 	return out, nil
 }
+
+// hostedLabel matches GitHub-hosted runner labels (ubuntu-24.04, windows-latest, macos-15, ...).
+var hostedLabel = regexp.MustCompile(`^(ubuntu|windows|macos)-`)
 
 var matrixRef = regexp.MustCompile(`^\$\{\{\s*matrix\.([\w-]+)\s*\}\}$`)
 
@@ -326,6 +334,7 @@ func (w *workflow) readJob(id string, job, jobs *yaml.Node, built []*Service) {
 					fmt.Sscan(n, &s.KeepNTagged)
 				}
 				if ex := val(get(with, "exclude-tags")); ex != "" {
+					w.note(get(with, "exclude-tags"), "exclude-tags %q replaces scribe.yaml's default protection (releases with and without v, latest, prod, staging, dev and the default branch's tag): add those you still want kept", ex)
 					s.ExcludeTags = strings.FieldsFunc(ex, func(r rune) bool { return r == ',' || r == '\n' })
 					for i := range s.ExcludeTags {
 						s.ExcludeTags[i] = strings.TrimSpace(s.ExcludeTags[i])

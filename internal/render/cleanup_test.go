@@ -99,8 +99,8 @@ func TestCleanupConfig(t *testing.T) {
 		{"    cleanup:\n      exclude-tags: ['[0-9']\n", `scribe.yaml:2: service "api": cleanup exclude-tags "[0-9" is not a tag glob`},
 		{"    cleanup:\n      exclude-tags: ['v1,v2']\n", `scribe.yaml:2: service "api": cleanup exclude-tags "v1,v2" is not a tag glob`},
 		{"    cleanup:\n      exclude-tags: ['${{ inputs.x }}']\n", `scribe.yaml:2: service "api": cleanup exclude-tags "${{ inputs.x }}" is not a tag glob`},
-		{"    cleanup:\n      untagged-older-than: soon\n", `scribe.yaml:2: service "api": cleanup untagged-older-than "soon" is not a duration`},
-		{"    cleanup:\n      older-than: 1 year\n", `scribe.yaml:2: service "api": cleanup older-than "1 year" is not a duration`},
+		{"    cleanup:\n      untagged-older-than: soon\n", `scribe.yaml:2: service "api": cleanup untagged-older-than "soon" is not an age`},
+		{"    cleanup:\n      older-than: 1 fortnight\n", `scribe.yaml:2: service "api": cleanup older-than "1 fortnight" is not an age`},
 		{"    cleanup:\n      untaged-older-than: 1d\n", `scribe.yaml:5:7: unknown key "untaged-older-than" in services[0].cleanup (did you mean "untagged-older-than"?)`},
 	} {
 		_, err := ParseConfig("scribe.yaml", []byte(service+tt.config))

@@ -306,11 +306,12 @@ func (c *Config) validate() error {
 	return nil
 }
 
-// validateCleanup checks what reaches the cleanup step's inputs: durations the action parses, and tag globs
+// validateCleanup checks what reaches the cleanup step's inputs: ages the action parses (30d, or dataaxiom's
+// "30 days"), and tag globs
 // that compile and that the action's list input (comma or newline separated) reads back one by one.
 func (c *Config) validateCleanup(s Service) error {
 	for _, d := range [][2]string{{"older-than", s.Cleanup.OlderThan}, {"untagged-older-than", s.Cleanup.UntaggedOlderThan}} {
-		if _, err := actionio.ParseDuration(d[1]); d[1] != "" && err != nil {
+		if _, err := actionio.ParseAge(d[1]); d[1] != "" && err != nil {
 			return c.errorf(s.line, "service %q: cleanup %s %q %v", s.Name, d[0], d[1], err)
 		}
 	}
