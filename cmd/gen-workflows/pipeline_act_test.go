@@ -390,8 +390,9 @@ func TestActPipelinePullRequest(t *testing.T) {
 	if got := inputs(log); got["push"] != "false" || got["smoke-test"] != "true" || !strings.Contains(log, "Passed: http://localhost:8000/health answered 200") {
 		t.Errorf("push=%q smoke-test=%q, or the smoke test did not pass\n%s", got["push"], got["smoke-test"], tail(log, 80))
 	}
-	if sl := p.standinLog(); !strings.Contains(sl, "upload-sarif file=") || !strings.Contains(sl, "category=backend-image") {
-		t.Errorf("no SARIF uploaded:\n%s", sl)
+	if sl := p.standinLog(); !strings.Contains(sl, "upload-sarif file=") || !strings.Contains(sl, "category=backend-image") ||
+		!strings.Contains(sl, "upload-sarif file=scan-results/source.sarif category=source") {
+		t.Errorf("no image and source SARIF uploaded:\n%s", sl)
 	}
 	if tags := p.tags(); len(tags) != 0 || strings.Contains(log, "Login Succeeded") {
 		t.Errorf("a pull request pushed %v or logged in", tags)
