@@ -184,7 +184,7 @@ func applyIgnores(entries []*ignoreEntry, findings []Finding, secrets []Secret, 
 			}
 		}
 		if !e.used {
-			warnings = append(warnings, fmt.Sprintf("ignore entry %s (%s line %d) matched nothing in this image", e.ID, e.file, e.line))
+			warnings = append(warnings, fmt.Sprintf("ignore entry %s (%s line %d) matched nothing in what was scanned", e.ID, e.file, e.line))
 		}
 	}
 	return warnings

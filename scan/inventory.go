@@ -12,7 +12,8 @@ import (
 	"github.com/package-url/packageurl-go"
 )
 
-// Package is one installed package, from the layer that wrote its record.
+// Package is one installed package, from the layer that wrote its record, or one a lockfile declares (a source
+// scan: Path is the lockfile, Line the line that declares it, Layer -1).
 type Package struct {
 	Name      string `json:"name"`
 	Version   string `json:"version"`
@@ -22,8 +23,9 @@ type Package struct {
 	// Source is the source package (deb, apk origin): Debian's OSV records name source packages.
 	Source        string `json:"source,omitempty"`
 	SourceVersion string `json:"sourceVersion,omitempty"`
-	Layer         int    `json:"layer"` // 0-based
-	Path          string `json:"path"`  // the file that records it
+	Layer         int    `json:"layer"`          // 0-based
+	Path          string `json:"path"`           // the file that records it
+	Line          int    `json:"line,omitempty"` // a lockfile's line that declares it
 }
 
 // Ecosystems the catalogue knows, as OSV names them.

@@ -45,7 +45,10 @@ type sarifInput struct {
 	category   string
 	dockerfile string // repository path of the Dockerfile, when given
 	images     []sarifImage
-	source     bool // a source scan: secrets at their file and line in the repository, each commit's apart
+	// source: a source scan, results at their file and line in the repository: secrets each commit's apart,
+	// vulnerabilities at the lockfile line that declares the package
+	source       bool
+	unassessable []Unassessable // a source scan's dependencies that could not be matched, in the run's properties
 }
 
 // sarifImage is one platform image's part of the log.
@@ -88,14 +91,17 @@ func (in sarifInput) results() (vulns, secrets []*sarifResult) {
 			if platform != "" {
 				platform += " (" + f.Package.Version + ")"
 			}
-			add(&vulns, vulnPrint(*f), &sarifResult{finding: f, loc: in.location(im.lines, f.Package.Layer, f.Package.Path)}, platform)
+			loc := in.location(im.lines, f.Package.Layer, f.Package.Path)
+			if in.source {
+				loc = fileLocation(f.Package.Path, max(f.Package.Line, 1))
+			}
+			add(&vulns, in.vulnPrint(*f), &sarifResult{finding: f, loc: loc}, platform)
 		}
 		for i := range im.secrets {
 			sc := &im.secrets[i]
 			loc := in.location(im.lines, sc.Layer, sc.Path)
 			if in.source {
-				loc = sarif.NewLocationWithPhysicalLocation(sarif.NewPhysicalLocation().
-					WithArtifactLocation(sarif.NewSimpleArtifactLocation(sc.Path)).WithRegion(sarif.NewSimpleRegion(sc.Line, sc.Line)))
+				loc = fileLocation(sc.Path, sc.Line)
 			}
 			add(&secrets, secretPrint(*sc), &sarifResult{secret: sc, loc: loc}, im.platform)
 		}
@@ -112,6 +118,15 @@ func (in sarifInput) results() (vulns, secrets []*sarifResult) {
 
 func vulnPrint(f Finding) string {
 	return fingerprint(f.ID, f.Package.Ecosystem, f.Package.Name, f.Package.Path)
+}
+
+// vulnPrint is a finding's alert. A lockfile may declare two versions of a package (npm installs one per folder
+// that needs it), each at its own line: in a source scan each is its own alert.
+func (in sarifInput) vulnPrint(f Finding) string {
+	if in.source {
+		return fingerprint(f.ID, f.Package.Ecosystem, f.Package.Name, f.Package.Path, f.Package.Version)
+	}
+	return vulnPrint(f)
 }
 
 // secretPrint is a secret's alert: the same secret in the same file is one alert across layers and platforms;
@@ -173,6 +188,9 @@ func (in sarifInput) encode(vulns, secrets []*sarifResult, dropped int) ([]byte,
 	if platforms != nil {
 		props.Add("platforms", platforms)
 	}
+	if in.source {
+		props.Add("unassessable", in.unassessable)
+	}
 	run.Properties = props.Properties
 	rules := map[string]bool{}
 	for _, r := range vulns {
@@ -197,10 +215,14 @@ func (in sarifInput) encode(vulns, secrets []*sarifResult, dropped int) ([]byte,
 		if f.FixedVersion != "" {
 			fixed = "fixed in " + f.FixedVersion
 		}
-		msg := fmt.Sprintf("%s %s %s (layer %d, %s) is affected by %s (%s); %s.%s", f.Package.Type, f.Package.Name, f.Package.Version,
-			f.Package.Layer+1, f.Package.Path, f.ID, f.Severity, fixed, onPlatforms(r.platforms))
+		where := fmt.Sprintf("layer %d, %s", f.Package.Layer+1, f.Package.Path)
+		if in.source {
+			where = fmt.Sprintf("%s line %d", f.Package.Path, f.Package.Line)
+		}
+		msg := fmt.Sprintf("%s %s %s (%s) is affected by %s (%s); %s.%s", f.Package.Type, f.Package.Name, f.Package.Version,
+			where, f.ID, f.Severity, fixed, onPlatforms(r.platforms))
 		res := run.CreateResultForRule(f.ID).WithLevel(level(f.Severity)).WithMessage(sarif.NewTextMessage(msg))
-		res.WithPartialFingerPrints(map[string]interface{}{"scribe/v1": vulnPrint(*f)})
+		res.WithPartialFingerPrints(map[string]interface{}{"scribe/v1": in.vulnPrint(*f)})
 		res.AddLocation(r.loc)
 	}
 	for _, r := range secrets {
@@ -249,6 +271,12 @@ func onPlatforms(platforms []string) string {
 		return ""
 	}
 	return " Found in " + strings.Join(platforms, ", ") + "."
+}
+
+// fileLocation is a line of a file of the repository.
+func fileLocation(path string, line int) *sarif.Location {
+	return sarif.NewLocationWithPhysicalLocation(sarif.NewPhysicalLocation().
+		WithArtifactLocation(sarif.NewSimpleArtifactLocation(path)).WithRegion(sarif.NewSimpleRegion(line, line)))
 }
 
 // location is the Dockerfile line that added the layer, or else the file inside the image.

@@ -35,7 +35,7 @@ func Spec(in *Inputs) *actionio.Spec {
 	}
 	s.String(&in.Image, "image", "", "Image to scan: a reference by digest, an OCI layout directory or a docker-save tarball (or give path).")
 	s.List(&in.Platforms, "platforms", "", "Platforms of a multi-platform image to scan, e.g. linux/arm64 (default: all of them; the gate holds for each).").Check(platform.Check)
-	s.String(&in.Path, "path", "", "Directory to scan as source instead of an image (the checkout: .): secrets in its files, gitleaks's allow-lists honoured.")
+	s.String(&in.Path, "path", "", "Directory to scan as source instead of an image (the checkout: .): secrets in its files (gitleaks's allow-lists honoured) and its lockfiles' vulnerabilities.")
 	s.Bool(&in.History, "history", false, "With path: scan the lines each commit added too (a pull request: its commits; a push: the pushed ones).")
 	s.String(&in.Since, "since", "", "With history: scan the commits after this ref (default: the pull request's base, the push's previous head, else all).")
 	s.String(&in.Dockerfile, "dockerfile", "", "Dockerfile the image was built from, to point findings at the line that added the layer.")
