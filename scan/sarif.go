@@ -173,25 +173,7 @@ func (in sarifInput) encode(vulns, secrets []*sarifResult, dropped int) ([]byte,
 		category = "scribe-scan/" + in.name
 	}
 	run.WithAutomationDetails(sarif.NewRunAutomationDetails().WithID(category + "/"))
-	props := sarif.NewPropertyBag()
-	props.Add("image", in.ref)
-	props.Add("droppedResults", dropped)
-	var coverage []Coverage
-	var platforms []string
-	for _, im := range in.images {
-		coverage = append(coverage, im.coverage...)
-		if im.platform != "" {
-			platforms = append(platforms, im.platform)
-		}
-	}
-	props.Add("coverage", coverage)
-	if platforms != nil {
-		props.Add("platforms", platforms)
-	}
-	if in.source {
-		props.Add("unassessable", in.unassessable)
-	}
-	run.Properties = props.Properties
+	run.Properties = in.properties(dropped)
 	rules := map[string]bool{}
 	for _, r := range vulns {
 		f := r.finding
@@ -263,6 +245,30 @@ func (in sarifInput) encode(vulns, secrets []*sarifResult, dropped int) ([]byte,
 		return nil, err
 	}
 	return b.Bytes(), nil
+}
+
+// properties are the run's: the input, the results dropped, each ecosystem's coverage (what was not assessed
+// too), the platforms of an index, and a source scan's dependencies that could not be matched.
+func (in sarifInput) properties(dropped int) map[string]interface{} {
+	props := sarif.NewPropertyBag()
+	props.Add("image", in.ref)
+	props.Add("droppedResults", dropped)
+	var coverage []Coverage
+	var platforms []string
+	for _, im := range in.images {
+		coverage = append(coverage, im.coverage...)
+		if im.platform != "" {
+			platforms = append(platforms, im.platform)
+		}
+	}
+	props.Add("coverage", coverage)
+	if platforms != nil {
+		props.Add("platforms", platforms)
+	}
+	if in.source {
+		props.Add("unassessable", in.unassessable)
+	}
+	return props.Properties
 }
 
 // onPlatforms ends a message with the platform images a result was found in, when the input held several.
