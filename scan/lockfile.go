@@ -146,6 +146,11 @@ func ReadLockfiles(dir string) (*Lockfiles, error) {
 		return nil, fmt.Errorf(`input "path": %w`, err)
 	}
 	sort.Strings(found)
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, fmt.Errorf(`input "path": %w`, err)
+	}
+	defer root.Close()
 	out := &Lockfiles{}
 	done := map[string]bool{} // files read, a requirements file's includes among them
 	ld := lockfileDir{
@@ -154,7 +159,7 @@ func ReadLockfiles(dir string) (*Lockfiles, error) {
 				return nil, fmt.Errorf("%s is outside the directory scanned: %w", rel, fs.ErrNotExist)
 			}
 			done[rel] = true
-			data, err := readLimited(filepath.Join(dir, filepath.FromSlash(rel)))
+			data, err := readLimited(root, filepath.FromSlash(rel))
 			var pe *fs.PathError
 			if errors.As(err, &pe) { // named by its path in the directory, not the runner's
 				err = pe.Err
@@ -192,8 +197,10 @@ func ReadLockfiles(dir string) (*Lockfiles, error) {
 	return out, nil
 }
 
-func readLimited(p string) ([]byte, error) {
-	f, err := os.Open(p)
+// readLimited reads a file of the scanned directory through root, so neither ".." nor a symbolic link reaches
+// outside it (a requirements file's -r include names any path).
+func readLimited(root *os.Root, p string) ([]byte, error) {
+	f, err := root.Open(p)
 	if err != nil {
 		return nil, err
 	}

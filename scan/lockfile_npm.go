@@ -174,6 +174,9 @@ func pnpmKey(key string, lockfileVersion float64) (string, string) {
 		version, _, _ = strings.Cut(version, "(")
 		return name, version
 	}
+	// v6 and earlier append peer dependencies in parentheses, which hold slashes of their own
+	// (/next@13.4.0(react-dom@18.2.0(react@18.2.0))): cut them before splitting the key.
+	key, _, _ = strings.Cut(key, "(")
 	parts := strings.Split(key, "/")
 	if len(parts) < 2 {
 		return "", ""

@@ -388,7 +388,15 @@ var packageDifferences = map[string]string{
 	"theirs PyPI requests 2.19.0 .git/requirements.txt":             skippedTree,
 	"theirs Packagist a/b 1.0.0 php/vendor/composer.lock":           skippedTree,
 	"theirs Go golang.org/x/net 0.1.0 vendor/github.com/x/y/go.mod": skippedTree,
+	"theirs npm next@13.4.0(react-dom 18.2.0 pnpm-lock.yaml":        pnpmPeers,
+	"ours npm next 13.4.0 pnpm-lock.yaml":                           pnpmPeers,
+	"ours npm ts-node 10.9.1 pnpm-lock.yaml":                        pnpmPeers,
 }
+
+// pnpmPeers: osv-scalibr's pnpm extractor splits a v6 key on "/" before it drops the peer suffix, so a peer
+// with a scope or a nested peer breaks the name apart (or drops the package): next@13.4.0(react-dom@18.2.0(...))
+// becomes next@13.4.0(react-dom at 18.2.0; we cut the suffix first.
+const pnpmPeers = "a pnpm v6 key's peer suffix holds slashes: osv-scalibr misreads it, we cut it first"
 
 const (
 	localCode   = "the project's own code (a workspace package, a link, a file:, path or local replace dependency): no registry release to match"

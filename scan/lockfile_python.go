@@ -120,7 +120,7 @@ func readRequirementsFile(rel string, data []byte, dir lockfileDir, chain map[st
 		req, _, _ = strings.Cut(req, ";") // environment markers
 		m := requirementName.FindStringSubmatch(strings.TrimSpace(req))
 		if m == nil {
-			return nil, errAt(n, "%q is not a requirement (name, then a version specifier)", line)
+			return nil, errAt(n, "not a requirement (want a name, then a version specifier); the line is not shown, it may hold a credential")
 		}
 		d.name = m[1]
 		spec := strings.Join(strings.Fields(m[2]), "")

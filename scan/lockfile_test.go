@@ -226,10 +226,20 @@ packages:
   /lodash@4.17.20:
     resolution: {integrity: sha512-PlhdFcillOINfeV7Ni6oF1TAEayyZBoZ8bcshTHqOYJYlrqzRK5hagpagky5o4HfCzzd1TRkXPMFq6cKk9rGmA==}
     dev: false
+
+  /next@13.4.0(react-dom@18.2.0(react@18.2.0))(react@18.2.0):
+    resolution: {integrity: sha512-y6vPfBwJjXgYxbiMaXYQmEBWbwDZgJzpvJF2XHqoW+o7W3fIGN8jN2XH9nbsELzBTSYcHpTHojvS9NtE36lqXQ==}
+    dev: false
+
+  /ts-node@10.9.1(@types/node@20.10.4)(typescript@5.3.3):
+    resolution: {integrity: sha512-NtVysVPkxxrwFGUUxGYhfux8k78pQB3JqYBXlLRZgdGUqTO5wU/UyHop5p70iEbGhB7q5KmiZiU0Y3KlJrScEw==}
+    dev: true
 `},
 		want: []wantPkg{
 			{"npm", "@babel/core", "7.20.0", at{"pnpm-lock.yaml", "  /@babel/core@7.20.0("}},
 			{"npm", "lodash", "4.17.20", at{"pnpm-lock.yaml", "  /lodash@4.17.20:"}},
+			{"npm", "next", "13.4.0", at{"pnpm-lock.yaml", "  /next@13.4.0("}},
+			{"npm", "ts-node", "10.9.1", at{"pnpm-lock.yaml", "  /ts-node@10.9.1("}},
 		},
 	},
 	{
@@ -827,7 +837,7 @@ func TestLockfileErrors(t *testing.T) {
 		{"poetry.lock", "[[package]]\nname = \"x\"\nversion = 1.0.0\n", "poetry.lock:3:"},
 		{"Cargo.lock", "version = 3\n\n[[package]]\nname = \"x\"\nversion = \"1.0.0\"\nsource = \n", "Cargo.lock:6:"},
 		{"go.mod", "module example.com/x\n\ngo 1.21\n\nrequire github.com/x/y\n", "go.mod:5: not a go.mod"},
-		{"requirements.txt", "requests==2.19.0\n===oops\n", "requirements.txt:2: \"===oops\" is not a requirement"},
+		{"requirements.txt", "requests==2.19.0\n===oops\n", "requirements.txt:2: not a requirement (want a name, then a version specifier); the line is not shown"},
 		{"Gemfile.lock", "GEM\n  remote: https://rubygems.org/\n  specs:\n     \n    (1.0)\n", "Gemfile.lock:5:"},
 		{"yarn.lock", "  version \"1.0.0\"\n", "yarn.lock:1: not a yarn lockfile"},
 	} {
@@ -884,5 +894,22 @@ func BenchmarkReadLockfiles(b *testing.B) {
 		if err != nil || len(lf.Packages) != 10000 {
 			b.Fatalf("%v, %d packages", err, len(lf.Packages))
 		}
+	}
+}
+
+// A requirements file's -r include cannot read outside the directory scanned, through ".." or a symbolic link.
+func TestLockfileIncludesStayInTheDirectory(t *testing.T) {
+	dir := t.TempDir()
+	outside := t.TempDir()
+	os.WriteFile(filepath.Join(outside, "secret.txt"), []byte("hunter2-outside==1.0\n"), 0o644)
+	os.Symlink(outside, filepath.Join(dir, "link"))
+	os.WriteFile(filepath.Join(dir, "requirements.txt"), []byte("-r link/secret.txt\n-r ../x.txt\nrequests==2.19.0\n"), 0o644)
+	lf, err := ReadLockfiles(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw := fmt.Sprintf("%+v", lf)
+	if strings.Contains(raw, "hunter2") || len(lf.Packages) != 1 || lf.Packages[0].Name != "requests" {
+		t.Errorf("an include outside the directory was read: %s", raw)
 	}
 }
