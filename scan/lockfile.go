@@ -197,6 +197,23 @@ func ReadLockfiles(dir string) (*Lockfiles, error) {
 	return out, nil
 }
 
+// underPrefix makes the lockfiles' paths relative to the repository's root, the directory scanned being at
+// prefix in it.
+func (lf *Lockfiles) underPrefix(prefix string) {
+	if prefix == "" {
+		return
+	}
+	for i := range lf.Files {
+		lf.Files[i] = path.Join(prefix, lf.Files[i])
+	}
+	for i := range lf.Packages {
+		lf.Packages[i].Path = path.Join(prefix, lf.Packages[i].Path)
+	}
+	for i := range lf.Unassessable {
+		lf.Unassessable[i].Path = path.Join(prefix, lf.Unassessable[i].Path)
+	}
+}
+
 // readLimited reads a file of the scanned directory through root, so neither ".." nor a symbolic link reaches
 // outside it (a requirements file's -r include names any path).
 func readLimited(root *os.Root, p string) ([]byte, error) {

@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"strings"
 	"time"
@@ -25,7 +26,10 @@ import (
 
 // Source is what the source scan read and found.
 type Source struct {
-	Dir     string   // the directory scanned
+	Dir string // the directory scanned
+	// Prefix is Dir's path in its git repository ("" at the root, or outside one): every path reported is
+	// relative to the repository's root, as code scanning and gitleaks name files.
+	Prefix  string
 	Files   int      // files of the working tree read
 	Range   string   // the commits scanned: "a..b", "HEAD" (all of its history) or "" (no history)
 	Commits int      // commits whose changes were read
@@ -45,11 +49,14 @@ func ScanSource(ctx context.Context, dir, rng string) (*Source, error) {
 	if err != nil || !info.IsDir() {
 		return nil, fmt.Errorf(`input "path": %q is not a directory`, dir)
 	}
-	ignore, err := readGitleaksIgnore(filepath.Join(dir, ".gitleaksignore"))
+	ignore, notes, err := readGitleaksIgnore(filepath.Join(dir, ".gitleaksignore"))
 	if err != nil {
 		return nil, err
 	}
-	src := &Source{Dir: dir, Range: rng}
+	src := &Source{Dir: dir, Range: rng, Notes: notes}
+	if top, err := git(ctx, dir, "rev-parse", "--show-prefix"); err == nil {
+		src.Prefix = strings.TrimSuffix(strings.TrimSpace(top), "/")
+	}
 	sc := newSecretScanner()
 	keep := func(found []Secret, text []byte, offsetLine int, commit string, date time.Time) {
 		for _, s := range found {
@@ -62,7 +69,10 @@ func ScanSource(ctx context.Context, dir, rng string) (*Source, error) {
 			if commit != "" {
 				s.Commit, s.Date = commit, date.UTC().Format(time.RFC3339)
 			}
-			if ignore[s.gitleaksFingerprint(false)] || commit != "" && ignore[s.gitleaksFingerprint(true)] {
+			// A commit's fingerprint (what gitleaks's git scan reports) covers the same file, rule and line in the
+			// working tree too: gitleaks-action users list those, and it scans no working tree.
+			global := s.gitleaksFingerprint(false)
+			if ignore[global] || commit != "" && ignore[s.gitleaksFingerprint(true)] || commit == "" && ignore[anyCommit+global] {
 				src.Allowed++
 				continue
 			}
@@ -88,7 +98,7 @@ func ScanSource(ctx context.Context, dir, rng string) (*Source, error) {
 		}
 		rel, _ := filepath.Rel(dir, p)
 		src.Files++
-		keep(sc.scan(filepath.ToSlash(rel), 0, data), data, 0, "", time.Time{})
+		keep(sc.scan(path.Join(src.Prefix, filepath.ToSlash(rel)), 0, data), data, 0, "", time.Time{})
 		return nil
 	})
 	if err != nil {
@@ -112,7 +122,8 @@ func scanHistory(ctx context.Context, dir, rng string, sc *secretScanner, src *S
 	} else if strings.TrimSpace(out) == "true" {
 		src.Notes = append(src.Notes, "the clone is shallow: commits before its depth are not scanned (actions/checkout: fetch-depth: 0 fetches them)")
 	}
-	listed, err := git(ctx, dir, "log", "--format=%x00%H", "--name-only", "--full-history", "--diff-filter=tuxdb", rng, "--")
+	// "." limits both to the directory scanned (git -C dir reads pathspecs from there); names stay the root's.
+	listed, err := git(ctx, dir, "log", "--format=%x00%H", "--name-only", "--full-history", "--diff-filter=tuxdb", rng, "--", ".")
 	if err != nil {
 		return fmt.Errorf(`the commits of %q: %w`, rng, err)
 	}
@@ -123,7 +134,7 @@ func scanHistory(ctx context.Context, dir, rng string, sc *secretScanner, src *S
 		}
 	}
 	cmd := exec.CommandContext(ctx, "git", "-C", dir, "-c", "core.quotePath=false", "log", "-p", "-U0", "--no-color", "--no-ext-diff",
-		"--full-history", "--diff-filter=tuxdb", rng, "--")
+		"--full-history", "--diff-filter=tuxdb", rng, "--", ".")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.StdoutPipe()
@@ -206,16 +217,18 @@ func gitleaksRule(rule string) string {
 
 // readGitleaksIgnore reads a .gitleaksignore as gitleaks does (detect.go, AddGitleaksIgnore): one fingerprint
 // per line, commit:file:rule:line or file:rule:line, # comments; backslashes in the path read as slashes. A
-// line of another shape is an error naming it, where gitleaks only warns.
-func readGitleaksIgnore(path string) (map[string]bool, error) {
+// line of another shape is a warning naming it, as gitleaks warns (and it matches nothing). A commit's
+// fingerprint is also kept under anyCommit, for the working tree's finding at the same file, rule and line.
+func readGitleaksIgnore(path string) (map[string]bool, []string, error) {
 	raw, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
+		return nil, nil, nil
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	out := map[string]bool{}
+	var notes []string
 	for i, line := range strings.Split(string(raw), "\n") {
 		line = strings.TrimSpace(line)
 		if line == "" || strings.HasPrefix(line, "#") {
@@ -227,13 +240,17 @@ func readGitleaksIgnore(path string) (map[string]bool, error) {
 			parts[0] = strings.ReplaceAll(parts[0], `\`, "/")
 		case 4:
 			parts[1] = strings.ReplaceAll(parts[1], `\`, "/")
+			out[anyCommit+strings.Join(parts[1:], ":")] = true
 		default:
-			return nil, fmt.Errorf("%s:%d: %q is not a gitleaks fingerprint (want commit:file:rule:line or file:rule:line)", path, i+1, line)
+			notes = append(notes, fmt.Sprintf("%s:%d: not a gitleaks fingerprint (want commit:file:rule:line or file:rule:line); it ignores nothing", filepath.Base(path), i+1))
 		}
 		out[strings.Join(parts, ":")] = true
 	}
-	return out, nil
+	return out, notes, nil
 }
+
+// anyCommit keys a commit fingerprint's file:rule:line in the ignore set.
+const anyCommit = "any-commit:"
 
 func git(ctx context.Context, dir string, args ...string) (string, error) {
 	cmd := exec.CommandContext(ctx, "git", append([]string{"-C", dir}, args...)...)

@@ -175,7 +175,7 @@ func TestSourceSecretsAgreeWithGitleaks(t *testing.T) {
 	r.commit("remove the key", map[string]string{"config/deploy.pem": ""})
 	r.commit("a test fixture", map[string]string{"tests/fixture.py": "TOKEN = \"" + githubPAT(3) + "\"  # gitleaks:allow\n"})
 	c5 := r.commit("an example", map[string]string{"notes/setup.txt": "export GH=" + githubPAT(4) + "\n"})
-	r.commit("ignore the example's token", map[string]string{".gitleaksignore": "# reviewed: revoked\n" + c5 + ":notes/setup.txt:github-pat:1\n"})
+	r.commit("ignore the example's token", map[string]string{".gitleaksignore": "# reviewed: revoked\n" + c5 + ":notes/setup.txt:github-pat:1\nnot-a-fingerprint\n"})
 
 	src, err := ScanSource(t.Context(), r.dir, "HEAD")
 	if err != nil {
@@ -188,10 +188,10 @@ func TestSourceSecretsAgreeWithGitleaks(t *testing.T) {
 		t.Errorf("history:\nours     %v\ngitleaks %v\nwant     %v", ours, theirs, sortedLeaks(want))
 	}
 	// Read: every commit but the one that only deletes. Allowed: the inline comment in the tree and in its
-	// commit, and the example's commit by its .gitleaksignore fingerprint (the file, still in the tree, is
-	// reported there: gitleaks's commit fingerprints do not cover a scan of the files).
-	if src.Commits != 5 || src.Allowed != 3 {
-		t.Errorf("%d commits read, %d allowed; want 5 and 3", src.Commits, src.Allowed)
+	// commit, and the example by its commit's .gitleaksignore fingerprint, in its commit and in the tree (the
+	// same file, rule and line). The line that is no fingerprint is a warning, as gitleaks warns.
+	if src.Commits != 5 || src.Allowed != 4 || !strings.Contains(strings.Join(src.Notes, "\n"), ".gitleaksignore:3: not a gitleaks fingerprint") {
+		t.Errorf("%d commits read, %d allowed, notes %q; want 5, 4 and the bad line named", src.Commits, src.Allowed, src.Notes)
 	}
 	for _, s := range src.Secrets {
 		if s.Commit != "" && s.Date != "2026-11-20T10:00:00Z" {
@@ -209,7 +209,7 @@ func TestSourceSecretsAgreeWithGitleaks(t *testing.T) {
 		}
 	}
 	slices.Sort(tree)
-	if fmt.Sprint(tree) != "[app/settings.py:3 github-pat deploy.sh:3 gitlab-pat notes/setup.txt:1 github-pat]" {
+	if fmt.Sprint(tree) != "[app/settings.py:3 github-pat deploy.sh:3 gitlab-pat]" {
 		t.Errorf("working tree: %v", tree)
 	}
 
@@ -236,7 +236,14 @@ func TestSourceScanAction(t *testing.T) {
 	r.git("checkout", "-q", "-b", "feature")
 	leak := r.commit("leak", map[string]string{"app/main.py": "print('hi')\nTOKEN = '" + githubPAT(7) + "'\n"})
 	fixed := r.commit("remove", map[string]string{"app/main.py": "print('hi')\n"})
-	event := filepath.Join(t.TempDir(), "event.json")
+	events := t.TempDir()
+	event := func(name, body string) string {
+		p := filepath.Join(events, name+".json")
+		os.WriteFile(p, []byte(body), 0o644)
+		return p
+	}
+	pushed := event("push", `{"before": "`+leak+`", "after": "`+fixed+`", "repository": {"default_branch": "main"}}`)
+	newRef := event("new-ref", `{"before": "0000000000000000000000000000000000000000", "after": "`+fixed+`", "repository": {"default_branch": "main"}}`)
 	run := func(inputs map[string]string, env map[string]string) result {
 		t.Helper()
 		inputs["output-dir"] = t.TempDir()
@@ -255,9 +262,15 @@ func TestSourceScanAction(t *testing.T) {
 		{"a pull request: its own commits", map[string]string{"path": r.dir, "history": "true"},
 			map[string]string{"GITHUB_EVENT_NAME": "pull_request", "GITHUB_BASE_REF": "main"}, 1, 2, "1 secret in the source"},
 		{"a push: the pushed commits", map[string]string{"path": r.dir, "history": "true"},
-			map[string]string{"GITHUB_EVENT_NAME": "push", "GITHUB_EVENT_PATH": event}, 0, 1, ""},
+			map[string]string{"GITHUB_EVENT_NAME": "push", "GITHUB_EVENT_PATH": pushed, "GITHUB_REF": "refs/heads/feature"}, 0, 1, ""},
+		{"a new tag: the commits the default branch lacks", map[string]string{"path": r.dir, "history": "true"},
+			map[string]string{"GITHUB_EVENT_NAME": "push", "GITHUB_EVENT_PATH": newRef, "GITHUB_REF": "refs/tags/v1.0.0"}, 1, 2, "history: a new branch or tag: the commits origin/main does not have are scanned"},
+		{"the default branch's first push: all of it", map[string]string{"path": r.dir, "history": "true"},
+			map[string]string{"GITHUB_EVENT_NAME": "push", "GITHUB_EVENT_PATH": newRef, "GITHUB_REF": "refs/heads/main"}, 1, 3, "the first push of the default branch"},
+		{"a dispatch: no commits", map[string]string{"path": r.dir, "history": "true"},
+			map[string]string{"GITHUB_EVENT_NAME": "workflow_dispatch", "GITHUB_EVENT_PATH": newRef}, 0, 0, "a workflow_dispatch run reads no commits"},
 		{"since", map[string]string{"path": r.dir, "history": "true", "since": base}, nil, 1, 2, ""},
-		{"any other event: all of the history", map[string]string{"path": r.dir, "history": "true"}, nil, 1, 3, ""},
+		{"not on a runner: all of the history", map[string]string{"path": r.dir, "history": "true"}, nil, 1, 3, ""},
 		{"a base the clone lacks", map[string]string{"path": r.dir, "history": "true"},
 			map[string]string{"GITHUB_EVENT_NAME": "pull_request", "GITHUB_BASE_REF": "release"}, 1, 0, "base origin/release is not in the checkout"},
 		{"both", map[string]string{"path": r.dir, "image": "x.tar"}, nil, 1, 0, `give "image" or "path", not both`},
@@ -266,7 +279,6 @@ func TestSourceScanAction(t *testing.T) {
 		{"neither", map[string]string{}, nil, 1, 0, `input "image" or "path" is required`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			os.WriteFile(event, []byte(`{"before": "`+leak+`", "after": "`+fixed+`"}`), 0o644)
 			res := run(tt.inputs, tt.env)
 			if res.code != tt.code || !strings.Contains(res.log, tt.log) {
 				t.Fatalf("exit %d, want %d; log lacks %q:\n%s", res.code, tt.code, tt.log, res.log)
@@ -337,4 +349,35 @@ func BenchmarkSourceHistory(b *testing.B) {
 			}
 		}
 	})
+}
+
+// A subdirectory of a repository: every path, the working tree's, the history's and the lockfiles', is the
+// repository root's, as code scanning and gitleaks name files; the history is limited to the subdirectory.
+func TestSourceScanOfASubdirectory(t *testing.T) {
+	r := newGitRepo(t)
+	r.commit("two services", map[string]string{
+		"svc/app.py":           "TOKEN = '" + githubPAT(8) + "'\n",
+		"svc/requirements.txt": "requests==2.19.0\n",
+		"other/settings.py":    "TOKEN = '" + githubPAT(9) + "'\n",
+	})
+	src, err := ScanSource(t.Context(), filepath.Join(r.dir, "svc"), "HEAD")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var paths []string
+	for _, s := range src.Secrets {
+		paths = append(paths, fmt.Sprintf("%s %t", s.Path, s.Commit != ""))
+	}
+	slices.Sort(paths)
+	if fmt.Sprint(paths) != "[svc/app.py false svc/app.py true]" || src.Prefix != "svc" {
+		t.Errorf("secrets at %v (prefix %q); want svc/app.py in the tree and in its commit, nothing of other/", paths, src.Prefix)
+	}
+	lf, err := ReadLockfiles(filepath.Join(r.dir, "svc"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lf.underPrefix(src.Prefix)
+	if len(lf.Packages) != 1 || lf.Packages[0].Path != "svc/requirements.txt" {
+		t.Errorf("lockfile packages %+v", lf.Packages)
+	}
 }

@@ -58,6 +58,7 @@ func runSource(ctx context.Context, s *actionio.Step, in *Inputs, policy Policy,
 	if err != nil {
 		return err
 	}
+	lf.underPrefix(src.Prefix)
 	for _, n := range slices.Concat(notes, src.Notes, lf.Notes) {
 		s.Warningf("%s", n)
 	}
@@ -171,9 +172,11 @@ func applyUnassessable(g *Gate, lf *Lockfiles, mode string) {
 }
 
 // historyRange is the commits a source scan reads (see the "since" input), and what it says about the choice.
-// No history: "". "since" given: since..HEAD. Else from the event GitHub sends: a pull request's base branch
-// (origin/<base>..HEAD, its own commits), a push's previous head (before..HEAD, the pushed commits), and any
-// other event, or a branch's first push, all of HEAD's history.
+// No history: "". "since" given: since..HEAD. Else from the event GitHub sends: a pull request's own commits
+// (origin/<base>..HEAD); a push's pushed ones (before..HEAD); a new branch's or tag's the default branch lacks
+// (origin/<default>..HEAD), all of the history on the default branch's first push. Any other event (a
+// dispatch, the schedule) reads no commits, with a warning: pushes and pull requests read theirs, and a
+// release or a manual build must not fail on a secret committed and rotated long ago.
 func historyRange(ctx context.Context, in *Inputs, getenv func(string) string) (string, []string, error) {
 	if !in.History {
 		return "", nil, nil
@@ -188,6 +191,15 @@ func historyRange(ctx context.Context, in *Inputs, getenv func(string) string) (
 		}
 		return in.Since + "..HEAD", nil, nil
 	}
+	var payload struct {
+		Before     string
+		Repository struct {
+			DefaultBranch string `json:"default_branch"`
+		}
+	}
+	if raw, err := os.ReadFile(getenv("GITHUB_EVENT_PATH")); err == nil {
+		json.Unmarshal(raw, &payload)
+	}
 	switch event := getenv("GITHUB_EVENT_NAME"); {
 	case strings.HasPrefix(event, "pull_request") && getenv("GITHUB_BASE_REF") != "":
 		base := "origin/" + getenv("GITHUB_BASE_REF")
@@ -195,20 +207,25 @@ func historyRange(ctx context.Context, in *Inputs, getenv func(string) string) (
 			return "", nil, fmt.Errorf("history: the pull request's base %s is not in the checkout of %s; check out with fetch-depth: 0 (or set since:)", base, in.Path)
 		}
 		return base + "..HEAD", nil, nil
-	case event == "push":
-		var payload struct{ Before string }
-		if raw, err := os.ReadFile(getenv("GITHUB_EVENT_PATH")); err == nil {
-			json.Unmarshal(raw, &payload)
-		}
-		switch {
-		case payload.Before == "" || strings.Trim(payload.Before, "0") == "":
-			return "HEAD", []string{"history: the push names no previous commit (a new branch): all of HEAD's history is scanned"}, nil
-		case !resolves(payload.Before):
+	case event == "push" && strings.Trim(payload.Before, "0") != "":
+		if !resolves(payload.Before) {
 			return "HEAD", []string{fmt.Sprintf("history: the push's previous commit %.12s is not in the checkout (fetch-depth: 0 fetches it): all of the history the checkout has is scanned", payload.Before)}, nil
 		}
 		return payload.Before + "..HEAD", nil, nil
+	case event == "push":
+		def := payload.Repository.DefaultBranch
+		switch {
+		case def == "" || getenv("GITHUB_REF") == "refs/heads/"+def:
+			return "HEAD", []string{"history: the first push of the default branch: all of its history is scanned"}, nil
+		case !resolves("origin/" + def):
+			return "HEAD", []string{fmt.Sprintf("history: a new branch or tag, and origin/%s is not in the checkout (fetch-depth: 0 fetches it): all of its history is scanned", def)}, nil
+		}
+		return "origin/" + def + "..HEAD", []string{fmt.Sprintf("history: a new branch or tag: the commits origin/%s does not have are scanned", def)}, nil
+	case event == "":
+		return "HEAD", nil, nil // not on a runner: all of the history
+	default:
+		return "", []string{fmt.Sprintf("history: a %s run reads no commits (pushes and pull requests read theirs; since: names a base to read from)", event)}, nil
 	}
-	return "HEAD", nil, nil
 }
 
 // sourceSummary is the step summary of a source scan: the gate, the dependencies per ecosystem, every
