@@ -39,10 +39,11 @@ type Service struct {
 	FailOn                    string // "" when no scanner gated
 	Scanned, Signed           bool
 	Keyless                   bool
-	KeepNTagged               int
+	KeepNTagged               int // 0: scribe.yaml's default; -1: no tagged image deleted
 	ExcludeTags               []string
 	OlderThan                 string
 	Cleaned                   bool
+	CleanupOff                bool   // the workflows' cleanup was a dry run
 	from                      string // file:line of the build step
 }
 
@@ -202,11 +203,27 @@ func (w *workflow) service(jobID string, job, step *yaml.Node) *Service {
 		}
 	}
 	if s.Image == "" {
-		if tags := get(with, "tags"); tags != nil {
-			first := strings.TrimSpace(strings.FieldsFunc(tags.Value, func(r rune) bool { return r == ',' || r == '\n' })[0])
-			if v, ok := w.resolve(first); ok {
-				s.Image = v[:strings.LastIndex(v+":", ":")]
+		tags := get(with, "tags")
+		var refs []string
+		if tags != nil && tags.Kind == yaml.SequenceNode {
+			for _, t := range seq(tags) {
+				refs = append(refs, t.Value)
 			}
+		} else {
+			refs = strings.FieldsFunc(val(tags), func(r rune) bool { return r == ',' || r == '\n' })
+		}
+		if len(refs) > 0 {
+			// the repository part: a tag's own expression (:${{ github.sha }}) does not matter
+			ref := strings.TrimSpace(refs[0])
+			if i := strings.LastIndex(ref, ":"); i > strings.LastIndex(ref, "/") {
+				ref = ref[:i]
+			}
+			if v, ok := w.resolve(ref); ok && !strings.HasPrefix(v, "${{") {
+				s.Image = v
+			}
+		}
+		if s.Image == "" {
+			w.note(step, "no image name this import can read (metadata-action's images, or build-push-action's tags): scribe.yaml's image is the default, ${{ github.repository }}")
 		}
 	}
 	s.Name = serviceName(jobID, s.Context, w.file)
@@ -321,26 +338,11 @@ func (w *workflow) readJob(id string, job, jobs *yaml.Node, built []*Service) {
 			}
 		case repo == "actions/delete-package-versions":
 			for _, s := range built {
-				s.Cleaned = true
-				if n := get(with, "min-versions-to-keep"); n != nil {
-					fmt.Sscan(n.Value, &s.KeepNTagged)
-					w.note(n, "min-versions-to-keep: %s counts every version; scribe.yaml's keep-n-tagged: %s counts the tagged images besides releases, latest and the deployment tags (the cleanup action's own min-versions-to-keep input keeps delete-package-versions' meaning)", n.Value, n.Value)
-				}
+				w.deletePackageVersions(s, with)
 			}
 		case repo == "dataaxiom/ghcr-cleanup-action":
 			for _, s := range built {
-				s.Cleaned = true
-				if n := val(get(with, "keep-n-tagged")); n != "" {
-					fmt.Sscan(n, &s.KeepNTagged)
-				}
-				if ex := val(get(with, "exclude-tags")); ex != "" {
-					w.note(get(with, "exclude-tags"), "exclude-tags %q replaces scribe.yaml's default protection (releases with and without v, latest, prod, staging, dev and the default branch's tag): add those you still want kept", ex)
-					s.ExcludeTags = strings.FieldsFunc(ex, func(r rune) bool { return r == ',' || r == '\n' })
-					for i := range s.ExcludeTags {
-						s.ExcludeTags[i] = strings.TrimSpace(s.ExcludeTags[i])
-					}
-				}
-				s.OlderThan = val(get(with, "older-than"))
+				w.ghcrCleanup(s, with)
 			}
 		case repo == "" && strings.Contains(val(get(st, "run")), "cosign sign"):
 			for _, s := range built {
@@ -353,6 +355,59 @@ func (w *workflow) readJob(id string, job, jobs *yaml.Node, built []*Service) {
 			w.note(st, "run step %q of the build job is not carried over", stepName(st))
 		}
 	}
+}
+
+// deletePackageVersions reads actions/delete-package-versions' retention. Only a rule that deletes tagged
+// images becomes keep-n-tagged; one that never does keeps every tagged image (keep-n-tagged: -1).
+func (w *workflow) deletePackageVersions(s *Service, with *yaml.Node) {
+	s.Cleaned = true
+	if n := get(with, "ignore-versions"); n != nil {
+		w.note(n, "ignore-versions %q is not carried over: scribe.yaml protects tags by exclude-tags globs (default: releases, latest, the deployment tags, the default branch's tag)", n.Value)
+	}
+	if n := get(with, "delete-only-untagged-versions"); val(n) == "true" {
+		s.KeepNTagged = -1
+		w.note(n, "delete-only-untagged-versions: the rendered cleanup deletes no tagged image either (keep-n-tagged: -1), and untagged images after a day's grace, whatever min-versions-to-keep said")
+		return
+	}
+	if n := get(with, "min-versions-to-keep"); n != nil {
+		fmt.Sscan(n.Value, &s.KeepNTagged)
+		w.note(n, "min-versions-to-keep: %s counts every version; scribe.yaml's keep-n-tagged: %s counts the tagged images besides releases, latest and the deployment tags (the cleanup action's own min-versions-to-keep input keeps delete-package-versions' meaning)", n.Value, n.Value)
+	}
+}
+
+// ghcrCleanup reads dataaxiom/ghcr-cleanup-action's retention: keep-n-tagged, exclude-tags (globs; with
+// use-regex they are not carried: as globs they would protect nothing), older-than. Without keep-n-tagged or
+// delete-tags it deletes no tagged image, and neither does the rendered cleanup (keep-n-tagged: -1); with
+// dry-run it deletes nothing, and the rendered cleanup is off.
+func (w *workflow) ghcrCleanup(s *Service, with *yaml.Node) {
+	if n := get(with, "dry-run"); val(n) == "true" {
+		s.CleanupOff = true
+		w.note(n, "dry-run: true deletes nothing: the rendered cleanup is off (cleanup: enabled: false) until you turn it on")
+		return
+	}
+	s.Cleaned = true
+	for _, key := range []string{"delete-tags", "keep-n-untagged", "delete-ghost-images", "delete-partial-images"} {
+		if n := get(with, key); n != nil {
+			w.note(n, "%s is not carried over by scribe.yaml (the cleanup action has it as an input)", key)
+		}
+	}
+	switch n := val(get(with, "keep-n-tagged")); {
+	case n != "":
+		fmt.Sscan(n, &s.KeepNTagged)
+	case get(with, "delete-tags") == nil:
+		s.KeepNTagged = -1 // it deleted no tagged image
+	}
+	if ex := get(with, "exclude-tags"); ex != nil {
+		if val(get(with, "use-regex")) == "true" {
+			w.note(ex, "exclude-tags %q are regular expressions (use-regex): not carried over, scribe.yaml's are globs; its default protection (releases, latest, the deployment tags, the default branch's tag) stays: write your exclusions as globs", ex.Value)
+		} else {
+			w.note(ex, "exclude-tags %q replaces scribe.yaml's default protection (releases with and without v, latest, prod, staging, dev and the default branch's tag): add those you still want kept", ex.Value)
+			for _, t := range strings.FieldsFunc(ex.Value, func(r rune) bool { return r == ',' || r == '\n' }) {
+				s.ExcludeTags = append(s.ExcludeTags, strings.TrimSpace(t))
+			}
+		}
+	}
+	s.OlderThan = val(get(with, "older-than"))
 }
 
 // testOfABuild tells a test job: one a build job needs, which builds, publishes and downloads nothing itself

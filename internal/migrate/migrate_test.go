@@ -196,3 +196,66 @@ func TestReadmeMigrationGuide(t *testing.T) {
 		t.Errorf("the README's before imports into\n%s\nnot its after\n%s\n(notes: %v)", g, w, noteTexts(r))
 	}
 }
+
+// Retention is carried only as far as it means the same: a rule that never deleted tagged images keeps them
+// all, regular expressions are not read as globs, a dry run stays off; the image name survives an expression in
+// the tag; odd build steps never crash the import.
+func TestImportEdgeCases(t *testing.T) {
+	build := func(with string) string {
+		return "on: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: docker/build-push-action@v6\n        with:\n" + with
+	}
+	cleanup := func(uses, with string) string {
+		return build("          context: .\n          tags: ghcr.io/acme/app:latest\n") +
+			"  cleanup:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: " + uses + "\n        with:\n" + with
+	}
+	for _, tt := range []struct {
+		name, workflow string
+		config, notes  []string // substrings of the config, and of the notes
+		notConfig      []string
+	}{
+		{"use-regex exclude-tags are not globs", cleanup("dataaxiom/ghcr-cleanup-action@v1",
+			"          keep-n-tagged: 5\n          use-regex: true\n          exclude-tags: '^v\\d+\\.\\d+\\.\\d+$'\n"),
+			[]string{"keep-n-tagged: 5"}, []string{"are regular expressions (use-regex): not carried over"}, []string{"exclude-tags:"}},
+		{"delete-only-untagged keeps every tagged image", cleanup("actions/delete-package-versions@v5",
+			"          min-versions-to-keep: 3\n          delete-only-untagged-versions: 'true'\n"),
+			[]string{"keep-n-tagged: -1"}, []string{"delete-only-untagged-versions"}, []string{"keep-n-tagged: 3"}},
+		{"dataaxiom without a count deletes no tagged image", cleanup("dataaxiom/ghcr-cleanup-action@v1", "          delete-untagged: true\n"),
+			[]string{"keep-n-tagged: -1"}, nil, nil},
+		{"a dry run stays off", cleanup("dataaxiom/ghcr-cleanup-action@v1", "          keep-n-tagged: 5\n          dry-run: true\n"),
+			[]string{"enabled: false"}, []string{"dry-run: true deletes nothing"}, []string{"keep-n-tagged"}},
+		{"an expression in the tag keeps the image", build("          tags: ghcr.io/acme/app:${{ github.sha }}\n"),
+			[]string{"image: acme/app"}, nil, nil},
+		{"empty tags", build("          tags: \"\"\n"), nil, []string{"no image name this import can read"}, nil},
+		{"a list of tags", build("          tags:\n            - ghcr.io/acme/app:1\n"), []string{"image: acme/app"}, nil, nil},
+		{"a path with a comma", "on:\n  push:\n    paths: ['lib/a,b.txt', 'src/**']\n" + build("          context: .\n")[len("on: push\n"):],
+			[]string{"- lib/a,b.txt\n", "- src/**\n"}, nil, nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := filepath.Join(t.TempDir(), "w.yml")
+			os.WriteFile(f, []byte(tt.workflow), 0o644)
+			r, err := Import([]string{f})
+			if err != nil {
+				t.Fatal(err)
+			}
+			config, notes := r.Config(), strings.Join(append(noteTexts(r), r.Defaults()...), "\n")
+			if _, err := render.ParseConfig("scribe.yaml", []byte(config)); err != nil {
+				t.Errorf("does not parse: %v\n%s", err, config)
+			}
+			for _, w := range tt.config {
+				if !strings.Contains(config, w) {
+					t.Errorf("config lacks %q:\n%s", w, config)
+				}
+			}
+			for _, w := range tt.notConfig {
+				if strings.Contains(config, w) {
+					t.Errorf("config holds %q:\n%s", w, config)
+				}
+			}
+			for _, w := range tt.notes {
+				if !strings.Contains(notes, w) {
+					t.Errorf("notes lack %q:\n%s", w, notes)
+				}
+			}
+		})
+	}
+}

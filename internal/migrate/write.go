@@ -49,7 +49,7 @@ func (r *Result) Config() string {
 		if len(paths) == 0 {
 			paths = []string{strings.TrimPrefix(s.Context+"/**", "./")}
 		}
-		fmt.Fprintf(&b, "    paths: [%s]\n", strings.Join(quoteAll(paths), ", "))
+		list(&b, "    ", "paths", paths)
 		if len(s.Platforms) > 0 && !slices.Equal(s.Platforms, platforms) {
 			fmt.Fprintf(&b, "    platforms: [%s]\n", strings.Join(s.Platforms, ", "))
 		}
@@ -78,14 +78,15 @@ func (r *Result) Config() string {
 		if s.Signed {
 			fmt.Fprintf(&b, "    sign:\n      keyless: %t\n", s.Keyless)
 		}
-		if s.Cleaned {
+		switch {
+		case s.CleanupOff:
+			b.WriteString("    cleanup:\n      enabled: false\n")
+		case s.Cleaned:
 			b.WriteString("    cleanup:\n")
-			if s.KeepNTagged > 0 {
+			if s.KeepNTagged != 0 {
 				fmt.Fprintf(&b, "      keep-n-tagged: %d\n", s.KeepNTagged)
 			}
-			if len(s.ExcludeTags) > 0 {
-				fmt.Fprintf(&b, "      exclude-tags: [%s]\n", strings.Join(quoteAll(s.ExcludeTags), ", "))
-			}
+			list(&b, "      ", "exclude-tags", s.ExcludeTags)
 			if s.OlderThan != "" {
 				fmt.Fprintf(&b, "      older-than: %s\n", q(s.OlderThan))
 			}
@@ -105,7 +106,10 @@ func (r *Result) Defaults() []string {
 		if !s.Signed {
 			out = append(out, fmt.Sprintf("service %s (%s): the workflows signed nothing; the rendered pipeline signs keyless (sign: enabled: false to skip)", s.Name, s.from))
 		}
-		if !s.Cleaned {
+		if s.Cleaned && s.KeepNTagged == 0 {
+			out = append(out, fmt.Sprintf("service %s (%s): the workflows' cleanup gave no count of tagged images to keep; the rendered one keeps 10 besides releases, latest and the deployment tags (cleanup.keep-n-tagged)", s.Name, s.from))
+		}
+		if !s.Cleaned && !s.CleanupOff {
 			out = append(out, fmt.Sprintf("service %s (%s): the workflows cleaned nothing up; the rendered pipeline keeps 10 tagged images besides releases, latest and the deployment tags (cleanup: enabled: false to skip)", s.Name, s.from))
 		}
 		if len(s.Paths) == 0 {
@@ -172,10 +176,14 @@ func q(s string) string {
 	return strings.TrimSuffix(string(out), "\n")
 }
 
-func quoteAll(in []string) []string {
-	var out []string
-	for _, s := range in {
-		out = append(out, q(s))
+// list writes a block list: each item quoted as YAML needs it (a comma or a bracket is safe here, where a
+// flow list would split or refuse it).
+func list(b *strings.Builder, indent, key string, items []string) {
+	if len(items) == 0 {
+		return
 	}
-	return out
+	fmt.Fprintf(b, "%s%s:\n", indent, key)
+	for _, it := range items {
+		fmt.Fprintf(b, "%s  - %s\n", indent, q(it))
+	}
 }
