@@ -160,7 +160,7 @@ func single(t *target, want []string) ([]*target, error) {
 		t.platform = registry.PlatformString(p)
 	}
 	for _, w := range want {
-		if w != t.platform {
+		if !samePlatform(w, t.platform) {
 			return nil, fmt.Errorf(`input "platforms": %s is one image for %s, not for %s`, t.ref, orUnknown(t.platform), w)
 		}
 	}
@@ -172,6 +172,18 @@ func orUnknown(platform string) string {
 		return "an unnamed platform"
 	}
 	return platform
+}
+
+// samePlatform compares os/arch[/variant] as containerd does for arm64, whose default variant is v8: official
+// images list linux/arm64/v8, users write linux/arm64.
+func samePlatform(a, b string) bool {
+	norm := func(p string) string {
+		if rest, ok := strings.CutSuffix(p, "/arm64/v8"); ok {
+			return rest + "/arm64"
+		}
+		return p
+	}
+	return norm(a) == norm(b)
 }
 
 func repoName(d name.Digest) string {
@@ -218,7 +230,7 @@ func (c *platformImages) targets(base target, want []string) ([]*target, error) 
 	}
 	var out []*target
 	for _, w := range want {
-		i := slices.IndexFunc(all, func(t *target) bool { return t.platform == w })
+		i := slices.IndexFunc(all, func(t *target) bool { return samePlatform(t.platform, w) })
 		if i < 0 {
 			return nil, fmt.Errorf(`input "platforms": %s holds no %s image (it holds %s)`, base.ref, w, strings.Join(held, ", "))
 		}

@@ -48,6 +48,7 @@ func WriteReports(dir string, imgs []*Image, reps []*Report, o ReportOptions) (*
 		return nil, fmt.Errorf(`input "output-dir": %w`, err)
 	}
 	multi := len(imgs) > 1
+	stems := reportStems(imgs)
 	in := sarifInput{name: imgs[0].Name, ref: imgs[0].target.ref, category: o.SARIFCategory}
 	var stage []instruction
 	if o.Dockerfile != nil {
@@ -55,10 +56,9 @@ func WriteReports(dir string, imgs []*Image, reps []*Report, o ReportOptions) (*
 	}
 	out := &Reports{SARIF: filepath.Join(dir, imgs[0].Name+".sarif")}
 	for i, img := range imgs {
-		stem := img.Name
+		stem := stems[i]
 		part := sarifImage{findings: reps[i].Findings, secrets: reps[i].Secrets, coverage: reps[i].Coverage, lines: layerLines(img.target.img, stage)}
 		if multi {
-			stem += "-" + strings.ReplaceAll(orUnknown(img.Platform), "/", "-")
 			part.platform = orUnknown(img.Platform)
 			part.coverage = nil
 			for _, c := range reps[i].Coverage {
@@ -95,6 +95,30 @@ func WriteReports(dir string, imgs []*Image, reps []*Report, o ReportOptions) (*
 		}
 	}
 	return out, nil
+}
+
+// reportStems name each image's files: the image's name, and its platform when the input held several; two
+// images of one platform (Windows versions, a layout of two tags) or of none add their digest.
+func reportStems(imgs []*Image) []string {
+	stems := make([]string, len(imgs))
+	count := map[string]int{}
+	for i, img := range imgs {
+		stems[i] = img.Name
+		if len(imgs) > 1 {
+			p := img.Platform
+			if p == "" {
+				p = "unknown"
+			}
+			stems[i] += "-" + strings.ReplaceAll(p, "/", "-")
+		}
+		count[stems[i]]++
+	}
+	for i, img := range imgs {
+		if count[stems[i]] > 1 {
+			stems[i] += "-" + strings.TrimPrefix(img.Digest, "sha256:")[:min(12, len(strings.TrimPrefix(img.Digest, "sha256:")))]
+		}
+	}
+	return stems
 }
 
 func countBySeverity(findings []Finding) map[string]int {

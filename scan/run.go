@@ -68,6 +68,9 @@ func Run(ctx context.Context, s *actionio.Step, in *Inputs) error {
 			return err
 		}
 	}
+	for _, w := range ignoreWarnings(reps) {
+		s.Warningf("%s", w)
+	}
 	files, err := WriteReports(in.OutputDir, imgs, reps, ReportOptions{SBOMFormat: in.SBOMFormat, SARIFCategory: in.SARIFCategory,
 		Dockerfile: dockerfile, Now: now})
 	if err != nil {
@@ -91,7 +94,7 @@ func Run(ctx context.Context, s *actionio.Step, in *Inputs) error {
 }
 
 // assess matches one platform image's packages, judges its findings and secrets, and applies the coverage to
-// the gate; what it could not do, and ignore entries that expired or matched nothing, are warnings.
+// the gate; what it could not do is a warning (the ignore file's are said once for all images: ignoreWarnings).
 func assess(ctx context.Context, db Database, img *Image, policy Policy, in *Inputs, now time.Time, warn func(string, ...any)) (*Report, error) {
 	for _, w := range img.Warnings {
 		warn("%s", w)
@@ -108,13 +111,22 @@ func assess(ctx context.Context, db Database, img *Image, policy Policy, in *Inp
 		}
 	}
 	g, warnings := Judge(findings, img.Secrets, policy, now)
-	for _, w := range warnings {
-		warn("%s", w)
-	}
 	applyCoverage(&g, coverage, in.FailOnUnassessed)
 	return &Report{Image: in.Image, Digest: img.Digest, Platform: img.Platform, Packages: img.Packages, Findings: findings,
 		Secrets: img.Secrets, Counts: countBySeverity(findings), Gate: g, Distro: img.Distro, Coverage: coverage,
 		IgnoreWarnings: warnings}, nil
+}
+
+// ignoreWarnings are the ignore file's warnings every platform image gave: an entry that expired, or that
+// matched nothing in any of them, said once (an entry for one platform's package is not stale).
+func ignoreWarnings(reps []*Report) []string {
+	var out []string
+	for _, w := range reps[0].IgnoreWarnings {
+		if !slices.ContainsFunc(reps[1:], func(r *Report) bool { return !slices.Contains(r.IgnoreWarnings, w) }) {
+			out = append(out, w)
+		}
+	}
+	return out
 }
 
 // combine is the verdict on every platform image of the input, each failing one named in the reason, and the

@@ -397,3 +397,20 @@ func indexOf(t *testing.T, imgs ...v1.Image) v1.ImageIndex {
 	}
 	return idx
 }
+
+// Platforms compare as containerd compares arm64 (v8 its default variant); two images of one platform get
+// their own files; an ignore entry for one platform's package is not "stale" because the other lacks it.
+func TestPlatformNamesAndFiles(t *testing.T) {
+	if !samePlatform("linux/arm64", "linux/arm64/v8") || samePlatform("linux/arm/v7", "linux/arm/v6") {
+		t.Error("samePlatform")
+	}
+	imgs := []*Image{{Name: "win", Platform: "windows/amd64", Digest: "sha256:aaaaaaaaaaaa1"}, {Name: "win", Platform: "windows/amd64", Digest: "sha256:bbbbbbbbbbbb2"},
+		{Name: "win", Digest: "sha256:cccccccccccc3"}}
+	if got := reportStems(imgs); fmt.Sprint(got) != "[win-windows-amd64-aaaaaaaaaaaa win-windows-amd64-bbbbbbbbbbbb win-unknown]" {
+		t.Errorf("stems %v", got)
+	}
+	reps := []*Report{{IgnoreWarnings: []string{"stale A", "expired B"}}, {IgnoreWarnings: []string{"expired B", "stale C"}}}
+	if got := ignoreWarnings(reps); fmt.Sprint(got) != "[expired B]" {
+		t.Errorf("ignore warnings %v", got)
+	}
+}
