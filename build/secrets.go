@@ -108,8 +108,9 @@ func parseSecrets(text string) ([]secret, error) {
 // commas (a comma is part of the value); items are trimmed and empty ones dropped. encoding/csv's LazyQuotes
 // would take a quote that is never closed as a value running to the end, swallowing every later secret; like
 // csv-parse ("Quote Not Closed"), that is an error here.
+// Inside quotes every byte is the value's, a CRLF included (a secret's bytes are not ours to change); outside,
+// a CR before a newline ends the record like the newline.
 func splitSecrets(text string) ([]string, error) {
-	text = strings.ReplaceAll(text, "\r\n", "\n")
 	var items, record []string
 	var field strings.Builder
 	line := 1
@@ -134,7 +135,7 @@ func splitSecrets(text string) ([]string, error) {
 				}
 				field.WriteByte(text[i])
 			}
-			for i < len(text) && (text[i] == ' ' || text[i] == '\t') {
+			for i < len(text) && (text[i] == ' ' || text[i] == '\t' || text[i] == '\r') {
 				i++
 			}
 			if i < len(text) && text[i] != ',' && text[i] != '\n' {

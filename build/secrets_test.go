@@ -17,6 +17,7 @@ func TestSplitSecretsAsBuildPushAction(t *testing.T) {
 		{"empty", "", nil},
 		{"lines, empty ones dropped", "bar\n\nbaz", []string{"bar", "baz"}},
 		{"CRLF", "bar\r\nbaz", []string{"bar", "baz"}},
+		{"CRLF inside quotes is the value's", "\"KEY=a\r\nb\"\r\nX=1\r\n", []string{"KEY=a\r\nb", "X=1"}},
 		{"a comma is part of the value", "GIT_AUTH_TOKEN=abcdefgh,ijklmno=0123456789", []string{"GIT_AUTH_TOKEN=abcdefgh,ijklmno=0123456789"}},
 		{"multiline values",
 			"GIT_AUTH_TOKEN=abcdefgh,ijklmno=0123456789\n\"MYSECRET=aaaaaaaa\nbbbbbbb\nccccccccc\"\nFOO=bar",
