@@ -80,11 +80,35 @@ func loadDatabase(ctx context.Context, src Database, pkgs []Package, cov map[str
 		base := baseEcosystem(c.Ecosystem)
 		if from, ok := loaded[base]; ok {
 			c.Assessed, c.Database, c.Records = true, from, db.loaded[base]
+			if why := db.noRecordsFor(c.Ecosystem); why != "" {
+				c.Assessed, c.Reason = false, why
+			}
 		} else if r, ok := reasons[base]; ok {
 			c.Reason = r
 		}
 	}
 	return db, nil
+}
+
+// noRecordsFor says why a release's packages were not assessed though its distribution's database was read:
+// no record names the release (Debian:14 before its first advisory reaches the database, Alpine:v3.21 in a
+// database from before it). A release every record passed over would otherwise look clean. "" when some do,
+// or when the ecosystem has no releases (PyPI, Wolfi).
+func (db *database) noRecordsFor(eco string) string {
+	key := releaseKey(eco)
+	if !strings.Contains(key, ":") || db.releases[key] > 0 {
+		return ""
+	}
+	base := baseEcosystem(eco)
+	names := slices.Sorted(maps.Keys(db.releases))
+	names = slices.DeleteFunc(names, func(k string) bool { return baseEcosystem(k) != base })
+	if len(names) == 0 {
+		return fmt.Sprintf("no record of the %s database (%d read) names a release", base, db.loaded[base])
+	}
+	if len(names) > 8 {
+		names = append(names[:8], fmt.Sprintf("%d more", len(names)-8))
+	}
+	return fmt.Sprintf("no record of the %s database (%d read) names %s; its records name %s", base, db.loaded[base], key, strings.Join(names, ", "))
 }
 
 // baseEcosystem is the database an ecosystem's records are in: Debian:12's are in Debian's all.zip.

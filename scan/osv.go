@@ -57,6 +57,7 @@ type affected struct {
 type database struct {
 	records   map[string][]*record // matchKey(ecosystem base, name) -> records
 	loaded    map[string]int       // ecosystem -> records read
+	releases  map[string]int       // releaseKey of a release an entry names ("Debian:12") -> records naming it
 	withdrawn map[string][]*record // matchKey -> records withdrawn by now, left out but counted (unevaluated)
 	now       time.Time            // the scan's time, for withdrawals; zero takes any withdrawal as done
 }
@@ -105,6 +106,16 @@ func (db *database) readZip(ecosystem string, data []byte, want map[string]bool)
 func (db *database) add(ecosystem string, r *record, want map[string]bool) {
 	db.loaded[ecosystem]++
 	db.records = keep(db.records, r, want)
+	seen := map[string]bool{}
+	for _, a := range r.Affected {
+		if k := releaseKey(a.Package.Ecosystem); strings.Contains(k, ":") && !seen[k] {
+			if db.releases == nil {
+				db.releases = map[string]int{}
+			}
+			seen[k] = true
+			db.releases[k]++
+		}
+	}
 }
 
 // keep files a record under each package it names that the image has, once per package.

@@ -273,11 +273,29 @@ func dirTar(tw *tar.Writer, root, prefix string) error {
 	})
 }
 
-// osvDir packs the OSV records of testdata/osv into the bucket's layout: <Ecosystem>/all.zip.
+// osvDir packs the OSV records of testdata/osv into the bucket's layout: <Ecosystem>/all.zip, Debian's with
+// testdata/osv-distro's Debian 12 record beside the Debian 9 ones: the realistic image is Debian 12, and a
+// database naming no Debian 12 record would leave its packages not assessed.
 func osvDir(t testing.TB) string {
 	t.Helper()
-	dir := t.TempDir()
-	if err := PackRecords(filepath.Join("testdata", "osv"), dir); err != nil {
+	src, dir := t.TempDir(), t.TempDir()
+	for _, from := range []string{filepath.Join("testdata", "osv", "*", "*.json"), filepath.Join("testdata", "osv-distro", "Debian", "*.json")} {
+		files, _ := filepath.Glob(from)
+		for _, f := range files {
+			raw, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			eco := filepath.Join(src, filepath.Base(filepath.Dir(f)))
+			if err := os.MkdirAll(eco, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(eco, filepath.Base(f)), raw, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := PackRecords(src, dir); err != nil {
 		t.Fatal(err)
 	}
 	return dir
