@@ -1,6 +1,8 @@
 package scan
 
 import (
+	"bytes"
+	"cmp"
 	"maps"
 	"regexp"
 	"slices"
@@ -23,6 +25,16 @@ type Distro struct {
 	Unknown    string   `json:"unknown,omitempty"`    // why there is no ecosystem
 
 	version, cpe string // VERSION and CPE_NAME: Ubuntu says LTS in the one, Red Hat its product stream in the other
+	pointRelease string // Debian's /etc/debian_version when it names a point release ("12.15"): syft's purl distro
+}
+
+// purlDistro is the purl's "distro" qualifier as syft writes it: the ID and VERSION_ID, with Debian's point
+// release from /etc/debian_version (syft/linux/supplement_release.go); "" when the release is not known.
+func (d Distro) purlDistro(ns string) string {
+	if d.VersionID == "" {
+		return ""
+	}
+	return ns + "-" + cmp.Or(d.pointRelease, d.VersionID)
 }
 
 // Assessable is the OSV ecosystem the image's OS packages are matched in, and, when they are not assessed,
@@ -66,6 +78,9 @@ func osRelease(fs *fileSystem) Distro {
 	}
 	if d.ID == "" {
 		d = releaseFiles(fs)
+	}
+	if f, ok := fs.files["/etc/debian_version"]; ok && d.ID == "debian" && debianPointRelease.Match(bytes.TrimSpace(f.data)) {
+		d.pointRelease = string(bytes.TrimSpace(f.data))
 	}
 	d.Ecosystem, d.Format, d.Unknown = identify(d)
 	return d
@@ -121,6 +136,8 @@ var (
 	// debianBaseFiles is the version of Debian's base-files: the release, then the point release or its update
 	// ("12.4+deb12u5"). Ubuntu's ("12ubuntu4.6") does not name its release.
 	debianBaseFiles = regexp.MustCompile(`^([0-9]+)(\.[0-9]+)*(\+deb([0-9]+)u[0-9]+)?$`)
+	// debianPointRelease is a debian_version syft takes for the release's version: "12.15", "13".
+	debianPointRelease = regexp.MustCompile(`^\d+(?:\.\d+)?$`)
 )
 
 // releaseFiles names the distribution of an image without os-release, from the files distributions leave:

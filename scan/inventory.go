@@ -165,16 +165,19 @@ func dpkgPackages(f found, d Distro) []Package {
 			continue
 		}
 		src, srcVersion := r["Package"], r["Version"]
+		q := packageurl.Qualifiers{{Key: "arch", Value: r["Architecture"]}}
 		if s := r["Source"]; s != "" {
 			name, ver, hasVer := strings.Cut(s, " ")
 			src = name
+			upstream := name // syft's "upstream": the Source field, with its version when it names one
 			if hasVer {
 				srcVersion = strings.Trim(ver, "()")
+				upstream += "@" + srcVersion
 			}
+			q = append(q, packageurl.Qualifier{Key: "upstream", Value: upstream})
 		}
-		q := packageurl.Qualifiers{{Key: "arch", Value: r["Architecture"]}}
-		if d.ID != "" && d.VersionID != "" {
-			q = append(q, packageurl.Qualifier{Key: "distro", Value: d.ID + "-" + d.VersionID})
+		if v := d.purlDistro(d.ID); d.ID != "" && v != "" {
+			q = append(q, packageurl.Qualifier{Key: "distro", Value: v})
 		}
 		out = append(out, Package{Name: r["Package"], Version: r["Version"], Type: "deb", Ecosystem: eco,
 			PURL:   packageurl.NewPackageURL("deb", ns, r["Package"], r["Version"], q, "").ToString(),
@@ -197,12 +200,15 @@ func apkPackages(f found, d Distro) []Package {
 			continue
 		}
 		q := packageurl.Qualifiers{{Key: "arch", Value: r["A"]}}
-		if d.VersionID != "" {
-			q = append(q, packageurl.Qualifier{Key: "distro", Value: ns + "-" + d.VersionID})
-		}
 		src := r["o"]
 		if src == "" {
 			src = r["P"]
+		}
+		if src != r["P"] { // syft's "upstream": the origin, when it is another package
+			q = append(q, packageurl.Qualifier{Key: "upstream", Value: src})
+		}
+		if v := d.purlDistro(ns); v != "" {
+			q = append(q, packageurl.Qualifier{Key: "distro", Value: v})
 		}
 		out = append(out, Package{Name: r["P"], Version: r["V"], Type: "apk", Ecosystem: eco,
 			PURL:   packageurl.NewPackageURL("apk", ns, r["P"], r["V"], q, "").ToString(),

@@ -25,6 +25,7 @@ import (
 type record struct {
 	ID               string     `json:"id"`
 	Aliases          []string   `json:"aliases"`
+	Upstream         []string   `json:"upstream"` // schema 1.7: what a distribution's record derives from (its CVE)
 	Summary          string     `json:"summary"`
 	Details          string     `json:"details"`
 	Withdrawn        string     `json:"withdrawn"`
@@ -161,6 +162,23 @@ func parseRecord(raw []byte) (*record, error) {
 	return &r, nil
 }
 
+// otherIDs are the IDs a record's finding is also known by: its aliases and the upstream IDs it derives from.
+// Distributions' records name their CVE as upstream, not as an alias (Ubuntu's UBUNTU-CVE-*, Chainguard's
+// CGA-*), and osv-scanner groups and ignores by both (internal/grouper: aliases plus upstream); so does the
+// fold, and an ignore entry of the CVE covers the distribution's record.
+func (r *record) otherIDs() []string {
+	if len(r.Upstream) == 0 {
+		return r.Aliases
+	}
+	ids := slices.Clone(r.Aliases)
+	for _, u := range r.Upstream {
+		if u != r.ID && !slices.Contains(ids, u) {
+			ids = append(ids, u)
+		}
+	}
+	return ids
+}
+
 // Finding is a vulnerability of a package.
 type Finding struct {
 	ID             string   `json:"id"`
@@ -197,7 +215,7 @@ func (db *database) match(pkgs []Package) []Finding {
 				if !hit {
 					continue
 				}
-				f := Finding{ID: r.ID, Aliases: r.Aliases, Summary: r.Summary, FixedVersion: fixed, Package: p}
+				f := Finding{ID: r.ID, Aliases: r.otherIDs(), Summary: r.Summary, FixedVersion: fixed, Package: p}
 				f.Severity, f.SeveritySource, f.Score = rate(r, a)
 				hits = append(hits, f)
 				break

@@ -345,20 +345,26 @@ func TestRPMDatabasesInEveryFormat(t *testing.T) {
 // rpmImageLayout writes the image of an rpm distribution as an OCI layout, which both syft and the scan read.
 func rpmImageLayout(t *testing.T, name string, db []byte) string {
 	t.Helper()
+	return imageLayout(t, name, rpmLayer(t, name, db))
+}
+
+// imageLayout writes a linux/amd64 image of one layer as an OCI layout.
+func imageLayout(t *testing.T, name string, layer testenv.Layer) string {
+	t.Helper()
 	dir := filepath.Join(t.TempDir(), name)
 	lp, err := layout.Write(dir, empty.Index)
 	if err != nil {
 		t.Fatal(err)
 	}
-	img := testenv.Image(t, "linux/amd64", rpmLayer(t, name, db))
+	img := testenv.Image(t, "linux/amd64", layer)
 	if err := lp.AppendImage(img, layout.WithPlatform(v1.Platform{OS: "linux", Architecture: "amd64"})); err != nil {
 		t.Fatal(err)
 	}
 	return dir
 }
 
-// syftRPMs are the rpm packages of syft's CycloneDX SBOM of an image, by purl.
-func syftRPMs(t *testing.T, image string) map[string]struct{ Name, Version string } {
+// syftPackages are the packages of a purl type (rpm, apk) in syft's CycloneDX SBOM of an image, by purl.
+func syftPackages(t *testing.T, image, purlType string) map[string]struct{ Name, Version string } {
 	t.Helper()
 	syft := peer(t, "SCRIBE_SYFT")
 	out := filepath.Join(t.TempDir(), "syft.cdx.json")
@@ -367,11 +373,11 @@ func syftRPMs(t *testing.T, image string) map[string]struct{ Name, Version strin
 	if o, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("syft: %v\n%s", err, o)
 	}
-	return cdxRPMs(t, out)
+	return cdxPackages(t, out, purlType)
 }
 
-// cdxRPMs are the rpm components of a CycloneDX SBOM, by purl.
-func cdxRPMs(t *testing.T, path string) map[string]struct{ Name, Version string } {
+// cdxPackages are the components of a purl type of a CycloneDX SBOM, by purl.
+func cdxPackages(t *testing.T, path, purlType string) map[string]struct{ Name, Version string } {
 	t.Helper()
 	var bom struct {
 		Components []struct{ Name, Version, Purl string } `json:"components"`
@@ -385,7 +391,7 @@ func cdxRPMs(t *testing.T, path string) map[string]struct{ Name, Version string 
 	}
 	out := map[string]struct{ Name, Version string }{}
 	for _, c := range bom.Components {
-		if strings.HasPrefix(c.Purl, "pkg:rpm/") {
+		if strings.HasPrefix(c.Purl, "pkg:"+purlType+"/") {
 			out[canonicalPURL(t, c.Purl)] = struct{ Name, Version string }{c.Name, c.Version}
 		}
 	}
@@ -429,7 +435,7 @@ func TestRPMImagesMatchSyft(t *testing.T) {
 	for _, name := range slices.Sorted(maps.Keys(rpmImages)) {
 		t.Run(name, func(t *testing.T) {
 			image := rpmImageLayout(t, name, dbs[name])
-			theirs := syftRPMs(t, image)
+			theirs := syftPackages(t, image, "rpm")
 			r := runScan(t, map[string]string{"image": image, "db-dir": db, "offline": "true", "fail-on": "none",
 				"fail-on-secrets": "false", "fail-on-unassessed": "none"})
 			if r.code != 0 {
@@ -457,7 +463,7 @@ func TestRPMImagesMatchSyft(t *testing.T) {
 			if len(sbom) != 1 {
 				t.Fatalf("SBOMs %v", sbom)
 			}
-			if purls := cdxRPMs(t, sbom[0]); !maps.Equal(purls, theirs) {
+			if purls := cdxPackages(t, sbom[0], "rpm"); !maps.Equal(purls, theirs) {
 				t.Errorf("our SBOM's rpm purls differ from syft's:\n ours %v\n syft %v", slices.Sorted(maps.Keys(purls)), slices.Sorted(maps.Keys(theirs)))
 			}
 		})

@@ -3,6 +3,7 @@ package scan
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -125,6 +126,28 @@ func TestInventoryMatchesSyft(t *testing.T) {
 	}
 	t.Logf("syft's, not ours: %v", missing)
 	t.Logf("ours, not syft's: %v", extra)
+
+	// the deb purls are syft's: namespace, arch, distro, and the source as "upstream" (name@version when
+	// the Source field names a version)
+	theirDebs, ourDebs := map[string]bool{}, map[string]bool{}
+	for _, c := range bom.Components {
+		if strings.HasPrefix(c.Purl, "pkg:deb/") {
+			theirDebs[canonicalPURL(t, c.Purl)] = true
+		}
+	}
+	for _, p := range imageInventory(t, img) {
+		if p.Type == "deb" {
+			ourDebs[canonicalPURL(t, p.PURL)] = true
+		}
+	}
+	for p := range theirDebs {
+		if !ourDebs[p] {
+			t.Errorf("syft's deb purl %s is not ours", p)
+		}
+	}
+	if !strings.Contains(strings.Join(slices.Collect(maps.Keys(ourDebs)), " "), "&upstream=glibc") {
+		t.Errorf("no deb purl names its source (libc6's glibc)")
+	}
 }
 
 func imageInventory(t testing.TB, tarPath string) []Package {

@@ -102,7 +102,7 @@ func loadFixtures(t *testing.T, pkgs []Package) *database {
 func TestDebianMatchedBySourceAndRelease(t *testing.T) {
 	_, pkgs := scanLayers(t, testenv.Layer{"etc/os-release": stretchOSRelease, "var/lib/dpkg/status": stretchStatus})
 	if len(pkgs) != 3 || pkgs[0].Ecosystem != "Debian:9" || pkgs[1].Source != "openssl" ||
-		pkgs[1].PURL != "pkg:deb/debian/libssl1.1@1.1.0l-1~deb9u5?arch=amd64&distro=debian-9" {
+		pkgs[1].PURL != "pkg:deb/debian/libssl1.1@1.1.0l-1~deb9u5?arch=amd64&distro=debian-9&upstream=openssl" {
 		t.Fatalf("packages: %+v", pkgs)
 	}
 	got := map[string]string{}
