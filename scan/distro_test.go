@@ -36,6 +36,7 @@ func releaseFilesOf(t *testing.T, dir string) testenv.Layer {
 // derivative, a snapshot of no release and an image that names no distribution get none, and say why.
 func TestDistroEcosystems(t *testing.T) {
 	for _, tt := range []struct{ dir, eco, format, unknown string }{
+		{"almalinux-10", "AlmaLinux:10", "rpm", ""},
 		{"debian-11", "Debian:11", "deb", ""},
 		{"debian-12", "Debian:12", "deb", ""},
 		{"debian-trixie-sid", "Debian:13", "deb", ""}, // testing: no VERSION_ID, the codename's number

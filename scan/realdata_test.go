@@ -176,3 +176,96 @@ func TestRealAlpineDatabase(t *testing.T) {
 		t.Errorf("Alpine 3.21: exit %d, want the gate to fail on %q\n%s", later.code, want, later.log)
 	}
 }
+
+// grypeOSV are the real OSV records grype keeps for its OSV transformer's tests whose IDs start with prefix.
+func grypeOSV(t *testing.T, prefix string) map[string][]byte {
+	t.Helper()
+	dir := testenv.GoModule(t, grypeModule, grypeVersion, "grype", "db", "v6", "build", "transformers", "osv", "testdata")
+	files, _ := filepath.Glob(filepath.Join(dir, prefix+"*.json"))
+	out := map[string][]byte{}
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[strings.TrimSuffix(filepath.Base(f), ".json")] = raw
+	}
+	if len(out) == 0 {
+		t.Fatalf("no %s records in %s", prefix, dir)
+	}
+	return out
+}
+
+// apkDB is an apk database of packages given as "name version origin". Chainguard's advisories, like Alpine's
+// secdb, name a package by its origin (the melange or APKBUILD that builds it), and osv-scanner queries apk
+// packages by origin (internal/imodels: OriginName).
+func apkDB(pkgs ...string) string {
+	var b strings.Builder
+	for _, p := range pkgs {
+		f := strings.Fields(p)
+		b.WriteString("C:Q1" + strings.Repeat("a", 27) + "=\nP:" + f[0] + "\nV:" + f[1] + "\nA:x86_64\nT:" + f[0] + "\no:" + f[2] + "\n\n")
+	}
+	return b.String()
+}
+
+// Chainguard's real OSV records (CGA-*: one record names Chainguard's and Wolfi's packages, the CVE as
+// upstream, a "fixed": "0" for a package never affected): a Wolfi image is matched by their Wolfi entries only,
+// a Chainguard image by their Chainguard entries only; a package at its fix, or fixed at 0, is not reported; an
+// ignore entry of the upstream CVE ignores the finding, as trivy's CVE-keyed data does.
+func TestRealChainguardRecords(t *testing.T) {
+	db := recordsDB(t, grypeOSV(t, "CGA-"))
+	for _, tt := range []struct {
+		release string
+		pkgs    []string
+		want    []string
+	}{
+		{"wolfi", []string{"haproxy-3.1 3.1.6-r0 haproxy-3.1", "syncthing 2.0.14-r1 syncthing",
+			"langfuse-3-worker 3.152.0-r0 langfuse-3-worker", "haproxy-2.8 2.8.17-r0 haproxy-2.8"},
+			[]string{"haproxy-3.1 3.1.6-r0 CGA-224q-ccj5-2p53 3.1.7-r0", "langfuse-3-worker 3.152.0-r0 CGA-22hv-wp9q-4779 3.153.0-r0"}},
+		{"chainguard", []string{"langfuse-3-worker 3.152.0-r0 langfuse-3-worker", "langfuse-fips-3-worker 3.152.0-r0 langfuse-fips-3-worker",
+			"syncthing-compat 2.0.13-r0 syncthing-compat", "haproxy-2.8 2.8.17-r0 haproxy-2.8", "haproxy-3.1 3.1.6-r0 haproxy-3.1"},
+			[]string{"haproxy-2.8 2.8.17-r0 CGA-224q-ccj5-2p53 2.8.18-r0", "langfuse-3-worker 3.152.0-r0 CGA-22hv-wp9q-4779 3.153.0-r0"}},
+	} {
+		t.Run(tt.release, func(t *testing.T) {
+			layer := releaseFilesOf(t, tt.release)
+			layer["lib/apk/db/installed"] = apkDB(tt.pkgs...)
+			image := imageLayout(t, tt.release, layer)
+			r, got := scanFindings(t, image, db)
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("findings %q, want %q", got, tt.want)
+			}
+			if c := r.report.Coverage; len(c) != 1 || !c[0].Assessed || c[0].Records != 3 {
+				t.Errorf("coverage %+v, want %s assessed against the 3 records", c, tt.release)
+			}
+			ignore := filepath.Join(t.TempDir(), ".trivyignore")
+			if err := os.WriteFile(ignore, []byte("CVE-2026-24398\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			r = runScan(t, map[string]string{"image": image, "db-dir": db, "offline": "true", "ignore-file": ignore, "fail-on": "low"})
+			var ignored []string
+			for _, f := range r.report.Findings {
+				if f.Ignored != "" {
+					ignored = append(ignored, f.ID)
+				}
+			}
+			if r.code != 1 || !slices.Equal(ignored, []string{"CGA-22hv-wp9q-4779"}) {
+				t.Errorf("ignoring CVE-2026-24398: exit %d, ignored %v, want CGA-22hv-wp9q-4779 ignored and the gate failing on the other\n%s", r.code, ignored, r.log)
+			}
+		})
+	}
+}
+
+// AlmaLinux's real OSV records (ALSA-*): an AlmaLinux 10 image's skopeo below ALSA-2025:7467's fix
+// (2:1.18.1-1.el10_0) is reported; skopeo-tests at the fix is not, which it would be without its epoch. The
+// records of AlmaLinux 8 say nothing of it.
+func TestRealAlmaLinuxRecords(t *testing.T) {
+	dbs := rpmDatabasesOf(t)
+	db := recordsDB(t, grypeOSV(t, "ALSA-"))
+	r, got := scanFindings(t, imageLayout(t, "almalinux-10", rpmLayer(t, "almalinux-10", dbs["almalinux-10"])), db)
+	if want := []string{"skopeo 2:1.18.0-1.el10 ALSA-2025:7467 2:1.18.1-1.el10_0"}; !slices.Equal(got, want) {
+		t.Errorf("findings %q, want %q", got, want)
+	}
+	if c := r.report.Coverage; len(c) != 1 || c[0].Ecosystem != "AlmaLinux:10" || !c[0].Assessed || c[0].Packages != 8 {
+		t.Errorf("coverage %+v", c)
+	}
+}

@@ -48,6 +48,15 @@ type rpmImage struct {
 }
 
 var rpmImages = map[string]rpmImage{
+	// skopeo below AlmaLinux's real ALSA-2025:7467 fix (2:1.18.1-1.el10_0), skopeo-tests at it: without the
+	// epoch, skopeo-tests would read as below the fix (realdata_test.go)
+	"almalinux-10": {"almalinux-10", "sqlite", "var/lib/rpm/rpmdb.sqlite", []rpmSource{
+		{"skopeo", 2, "1.18.0", "1.el10", false, []string{"skopeo"}},
+		{"skopeo-tests", 2, "1.18.1", "1.el10_0", false, []string{"skopeo-tests"}},
+		{"glibc", 0, "2.39", "37.el10", false, []string{"glibc", "glibc-common"}},
+		{"bash", 0, "5.2.26", "6.el10", false, []string{"bash"}},
+		{"almalinux-release", 0, "10.0", "32.el10", true, []string{"almalinux-release", "almalinux-gpg-keys", "almalinux-repos"}},
+	}},
 	"rocky-9": {"rocky-9", "sqlite", "var/lib/rpm/rpmdb.sqlite", []rpmSource{
 		{"glibc", 0, "2.34", "60.el9", false, []string{"glibc", "glibc-common", "glibc-minimal-langpack"}},
 		{"openssl", 1, "3.0.7", "16.el9_2", false, []string{"openssl", "openssl-libs"}},
