@@ -34,6 +34,12 @@ var errNoDatabase = errors.New("no OSV database for this ecosystem")
 // osTypes are the package types an operating system installs.
 var osTypes = map[string]bool{"deb": true, "apk": true, "rpm": true}
 
+// unplaced says why an application package has no OSV ecosystem, by its type.
+var unplaced = map[string]string{
+	"java-archive": "no OSV ecosystem for these packages (they do not say what they are: a jar without pom.properties names no Maven group)",
+	"rust-crate":   "crates from git or a registry other than crates.io: OSV's crates.io records name crates.io's crates",
+}
+
 // coverageKey is the ecosystem a package is counted under: its OSV ecosystem, or, when it has none (an OS
 // package of an unknown distribution), its type.
 func coverageKey(p Package) string {
@@ -56,7 +62,7 @@ func newCoverage(pkgs []Package, unknown string) map[string]*Coverage {
 			case p.Ecosystem == "" && osTypes[p.Type]:
 				c.Reason = cmp.Or(unknown, "no OSV ecosystem for these packages")
 			case p.Ecosystem == "":
-				c.Reason = "no OSV ecosystem for these packages (they do not say what they are: a jar without pom.properties names no Maven group)"
+				c.Reason = cmp.Or(unplaced[p.Type], "no OSV ecosystem for these packages")
 			}
 			cov[k] = c
 		}

@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/infinite-scribe/scribe-actions/internal/testenv"
 )
 
 // The parsers of what the scan reads from outside, the OSV records and zips and an image's package metadata,
@@ -88,5 +90,24 @@ func FuzzMetadata(f *testing.F) {
 		os.WriteFile(p, data, 0o644)
 		readIgnoreFile(p)
 		readTrivyIgnore(p)
+	})
+}
+
+// An executable's package list is read without panicking, whatever its bytes: seeds are real cargo-auditable
+// binaries (osv-scalibr's), one with its section's bytes cut short, and bits of ELF.
+func FuzzExecutable(f *testing.F) {
+	dir := testenv.GoModule(f, scalibrModule, scalibrVersion, "extractor", "filesystem", "language", "rust", "cargoauditable", "testdata")
+	raw, err := os.ReadFile(filepath.Join(dir, "no_deps", "no_deps"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(raw)
+	f.Add(raw[:len(raw)/2])
+	f.Add([]byte("\x7fELF\x02\x01\x01"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		fd, ok := executable("/x", 0, data)
+		if ok && fd.rust != nil {
+			rustPackages(fd)
+		}
 	})
 }

@@ -36,6 +36,7 @@ type Image struct {
 	Distro       Distro // the distribution its OS packages come from, and their OSV ecosystem (Distro.Assessable)
 	Secrets      []Secret
 	Warnings     []string // what the scan could not do, not an error: a layer cache it could not use, an archive it could not read
+	Notes        []string // what the scan did besides reading, for the log: the layer cache's sweep
 
 	target *target
 }
@@ -58,8 +59,12 @@ func ReadImages(ctx context.Context, image string, platforms []string, cacheDir 
 			return nil, fmt.Errorf("reading %s: %w", t.label(), err)
 		}
 		pkgs, warnings := inventory(fs)
+		var notes []string
+		if cache.evicted != "" {
+			notes = append(notes, cache.evicted)
+		}
 		out = append(out, &Image{Name: t.name, Digest: t.digest, Platform: t.platform, Layers: fs.layers, CachedLayers: fs.cached,
-			Packages: pkgs, Distro: osRelease(fs), Secrets: fs.secrets, Warnings: append(cache.warn, warnings...), target: t})
+			Packages: pkgs, Distro: osRelease(fs), Secrets: fs.secrets, Warnings: append(cache.warn, warnings...), Notes: notes, target: t})
 	}
 	return out, nil
 }

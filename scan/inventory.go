@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"path"
 	"regexp"
 	"sort"
@@ -17,7 +18,7 @@ import (
 type Package struct {
 	Name      string `json:"name"`
 	Version   string `json:"version"`
-	Type      string `json:"type"`      // deb, apk, rpm, python, npm, go-module, java-archive, gem
+	Type      string `json:"type"`      // deb, apk, rpm, python, npm, go-module, java-archive, gem, rust-crate
 	Ecosystem string `json:"ecosystem"` // OSV's: Debian:12, Ubuntu:22.04:LTS, PyPI, Go; "" for an unknown distribution's or a jar with no groupId
 	PURL      string `json:"purl"`
 	// Source is the source package (deb, apk origin): Debian's OSV records name source packages.
@@ -92,6 +93,10 @@ func inventory(fs *fileSystem) ([]Package, []string) {
 			}
 		case f.gobin != nil:
 			pkgs = append(pkgs, goPackages(f)...)
+		case f.rust != nil:
+			pkgs = append(pkgs, rustPackages(f)...)
+		case f.unreadable != "":
+			warnings = append(warnings, fmt.Sprintf("%s: its package list could not be read (%s): its packages are not assessed", p, f.unreadable))
 		case pythonMetadata.MatchString(p):
 			if pk, ok := pythonPackage(f); ok {
 				pkgs = append(pkgs, pk)

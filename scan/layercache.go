@@ -5,15 +5,21 @@ import (
 	"crypto/sha256"
 	"encoding/gob"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"strings"
 	"sync"
+	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/rust-secure-code/go-rustaudit"
 
+	"github.com/infinite-scribe/scribe-actions/internal/actionio"
 	"github.com/infinite-scribe/scribe-actions/internal/layers"
 )
 
@@ -24,12 +30,17 @@ import (
 //
 // Entries live in a folder named by this binary's SHA-256: a scanner that wants other files or finds other
 // secrets (a new cataloguer, another detector) never reuses what an older one kept, which would leave it blind
-// to exactly what it was changed to see.
+// to exactly what it was changed to see. That leaves the folders of older binaries, and entries of layers no
+// image uses any more, in the runner's tool cache: the first scan of a process to open the cache sweeps them
+// (evictLayerCache), and a hit touches its entry so what is used stays.
 type layerCache struct {
 	dir  string // "" when there is no cache: every layer is read
 	hits int    // layers taken from the cache by this scan
 	mu   sync.Mutex
-	warn []string // entries that could not be read or written, said once each
+	warn []string // entries that could not be read, written or removed, said once each
+	// evicted says what the sweep removed, for the log and not as a warning: it is housekeeping. "" when the
+	// sweep removed nothing, or another cache of this process swept the folder.
+	evicted string
 }
 
 // cachedLayer is a layerScan on disk.
@@ -45,7 +56,9 @@ type cachedFile struct {
 	Data  []byte
 	GoBin string // a Go binary's build information, as debug.BuildInfo.String writes it
 	// GoVersion is the binary's toolchain: String writes it, but ParseBuildInfo does not read it back.
-	GoVersion string
+	GoVersion  string
+	Rust       *rustaudit.VersionInfo // a Rust binary's crates
+	Unreadable string
 }
 
 type cachedDelete struct {
@@ -66,8 +79,24 @@ func newLayerCache(root string) *layerCache {
 		return c
 	}
 	c.dir = filepath.Join(root, id)
+	once, _ := sweeps.LoadOrStore(root, new(sync.Once))
+	once.(*sync.Once).Do(func() {
+		e := evictLayerCache(root, id, time.Now(), os.Remove)
+		c.evicted = e.note()
+		if w := e.warning(); w != "" {
+			c.warn = append(c.warn, w)
+		}
+	})
+	// The folder's time says this binary is in use, so another binary's sweep leaves it. Not said when it fails:
+	// a folder this process cannot touch is one it cannot write to either, and put says that.
+	now := time.Now()
+	os.Chtimes(c.dir, now, now)
 	return c
 }
+
+// sweeps holds, per cache root, the sync.Once of its sweep: once per process is enough (the ages are days), and
+// a scan of several platform images opens the cache once per image.
+var sweeps sync.Map
 
 var scannerOnce = sync.OnceValues(func() (string, error) {
 	exe, err := os.Executable()
@@ -116,7 +145,7 @@ func (c *layerCache) get(diff v1.Hash, index int) *layerScan {
 	}
 	ls := &layerScan{bytes: e.Bytes}
 	for _, f := range e.Files {
-		fd := found{path: f.Path, layer: index, data: f.Data}
+		fd := found{path: f.Path, layer: index, data: f.Data, rust: f.Rust, unreadable: f.Unreadable}
 		if f.GoBin != "" {
 			if fd.gobin, err = debug.ParseBuildInfo(f.GoBin); err != nil {
 				c.said("layer cache entry %s: %s: %v: reading the layer", p, f.Path, err)
@@ -133,6 +162,10 @@ func (c *layerCache) get(diff v1.Hash, index int) *layerScan {
 		s.Layer = index
 		ls.secrets = append(ls.secrets, s)
 	}
+	// A hit makes the entry new again, so the sweep keeps the layers scans still read. Not said when it fails:
+	// the entry is only read again, after unusedEntryAge.
+	now := time.Now()
+	os.Chtimes(p, now, now)
 	c.mu.Lock()
 	c.hits++
 	c.mu.Unlock()
@@ -147,7 +180,7 @@ func (c *layerCache) put(diff v1.Hash, ls *layerScan) {
 	}
 	e := cachedLayer{Secrets: ls.secrets, Bytes: ls.bytes}
 	for _, f := range ls.files {
-		cf := cachedFile{Path: f.path, Data: f.data}
+		cf := cachedFile{Path: f.path, Data: f.data, Rust: f.rust, Unreadable: f.unreadable}
 		if f.gobin != nil {
 			cf.GoBin, cf.GoVersion = f.gobin.String(), f.gobin.GoVersion
 		}
@@ -191,3 +224,185 @@ func (c *layerCache) said(format string, args ...any) {
 
 // layerCacheDir is where layer scans are kept: beside the OSV database's cache folder.
 func layerCacheDir(osvCache string) string { return filepath.Join(filepath.Dir(osvCache), "layers") }
+
+// Ages past which the sweep removes what the cache holds. A scanner in use runs at least as often as the OSV
+// database beside this cache goes stale (it is downloaded again each day), so a scanner's folder that no scan
+// touched for a week belongs to a binary a newer release replaced. A layer that no scan read for a month is most
+// likely of a base image rebuilt since, gone from the registries' tags. A temporary file a day old is a write
+// whose process died: a write takes seconds.
+const (
+	staleScannerAge = 7 * 24 * time.Hour
+	unusedEntryAge  = 30 * 24 * time.Hour
+	leftoverTempAge = 24 * time.Hour
+)
+
+// eviction is what a sweep of the layer cache removed, and what it could not.
+type eviction struct {
+	scanners       int // folders of other binaries removed
+	scannerEntries int // the entries they held
+	unused         int // this binary's entries no scan read for unusedEntryAge
+	leftovers      int // temporary files of writes that never finished
+	bytes          int64
+	failed         int   // paths that could not be removed (or listed)
+	err            error // the first of them
+}
+
+// evictLayerCache sweeps the cache under root for the binary id at time now: the folders of other binaries
+// that no scan touched for staleScannerAge, and in id's folder the entries no scan read for unusedEntryAge and
+// the temporary files older than leftoverTempAge. Only names the cache writes are removed (a folder of 16
+// lowercase hex digits, a .gob entry, a .tmp- file): anything else under root is someone else's. remove is
+// os.Remove, or a test's.
+func evictLayerCache(root, id string, now time.Time, remove func(string) error) *eviction {
+	e := &eviction{}
+	dirs, err := os.ReadDir(root)
+	if err != nil {
+		if !errors.Is(err, fs.ErrNotExist) {
+			e.fail(err)
+		}
+		return e
+	}
+	for _, d := range dirs {
+		if d.Name() == id {
+			e.sweepEntries(filepath.Join(root, id), now, remove)
+			continue
+		}
+		if !d.IsDir() || !isScannerID(d.Name()) {
+			continue
+		}
+		if info, err := d.Info(); err == nil && now.Sub(info.ModTime()) > staleScannerAge {
+			e.removeScanner(filepath.Join(root, d.Name()), remove)
+		}
+	}
+	return e
+}
+
+// isScannerID tells a folder scannerID names: 16 lowercase hex digits.
+func isScannerID(name string) bool {
+	if len(name) != 16 {
+		return false
+	}
+	for _, r := range name {
+		if (r < '0' || r > '9') && (r < 'a' || r > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// sweepEntries removes, from this binary's folder, the entries unused for unusedEntryAge and the temporary files
+// older than leftoverTempAge.
+func (e *eviction) sweepEntries(dir string, now time.Time, remove func(string) error) {
+	files, err := os.ReadDir(dir)
+	if err != nil {
+		e.fail(err)
+		return
+	}
+	for _, f := range files {
+		entry, temp := strings.HasSuffix(f.Name(), ".gob"), strings.HasPrefix(f.Name(), ".tmp-")
+		if !f.Type().IsRegular() || !entry && !temp {
+			continue
+		}
+		info, err := f.Info()
+		if err != nil {
+			continue // removed by another process since it was listed
+		}
+		age := now.Sub(info.ModTime())
+		if entry && age <= unusedEntryAge || temp && age <= leftoverTempAge {
+			continue
+		}
+		if err := remove(filepath.Join(dir, f.Name())); err != nil {
+			e.fail(err)
+			continue
+		}
+		e.bytes += info.Size()
+		if entry {
+			e.unused++
+		} else {
+			e.leftovers++
+		}
+	}
+}
+
+// removeScanner removes another binary's folder, what it holds first (deepest first), counting the entries and
+// bytes removed; a path that cannot be removed leaves the folders above it.
+func (e *eviction) removeScanner(dir string, remove func(string) error) {
+	type item struct {
+		path string
+		d    fs.DirEntry
+	}
+	var items []item
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		items = append(items, item{path, d})
+		return nil
+	})
+	if err != nil {
+		e.fail(err)
+		return
+	}
+	for i := len(items) - 1; i >= 0; i-- {
+		it := items[i]
+		var size int64
+		if info, err := it.d.Info(); err == nil && !it.d.IsDir() {
+			size = info.Size()
+		}
+		if err := remove(it.path); err != nil {
+			e.fail(err)
+			return
+		}
+		e.bytes += size
+		if !it.d.IsDir() && strings.HasSuffix(it.path, ".gob") {
+			e.scannerEntries++
+		}
+	}
+	e.scanners++
+}
+
+func (e *eviction) fail(err error) {
+	if e.failed == 0 {
+		e.err = err
+	}
+	e.failed++
+}
+
+// note is the line that says what the sweep removed, or "" when it removed nothing.
+func (e *eviction) note() string {
+	var parts []string
+	if e.scanners > 0 {
+		parts = append(parts, fmt.Sprintf("%d entr%s of %d older scanner%s", e.scannerEntries, plural(e.scannerEntries, "y", "ies"),
+			e.scanners, plural(e.scanners, "", "s")))
+	}
+	if e.unused > 0 {
+		what := "entr" + plural(e.unused, "y", "ies") + " "
+		if len(parts) > 0 {
+			what = ""
+		}
+		parts = append(parts, fmt.Sprintf("%d %sunused for %d days", e.unused, what, int(unusedEntryAge/(24*time.Hour))))
+	}
+	if e.leftovers > 0 {
+		parts = append(parts, fmt.Sprintf("%d unfinished write%s", e.leftovers, plural(e.leftovers, "", "s")))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	list := parts[len(parts)-1]
+	if len(parts) > 1 {
+		list = strings.Join(parts[:len(parts)-1], ", ") + " and " + list
+	}
+	return fmt.Sprintf("layer cache: removed %s (%s)", list, actionio.FormatBytes(e.bytes))
+}
+
+// warning says what the sweep could not remove, or is "" when it removed all it meant to: the first error
+// names its path, and the count says how many others failed.
+func (e *eviction) warning() string {
+	if e.failed == 0 {
+		return ""
+	}
+	w := fmt.Sprintf("layer cache: evicting old entries: %v", e.err)
+	if e.failed > 1 {
+		w += fmt.Sprintf(" (and %d more)", e.failed-1)
+	}
+	return w
+}

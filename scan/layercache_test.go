@@ -2,11 +2,15 @@ package scan
 
 import (
 	"encoding/json"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/infinite-scribe/scribe-actions/internal/testenv"
 )
@@ -87,4 +91,161 @@ func TestLayerCacheRealImage(t *testing.T) {
 	if !strings.Contains(warm.summary, "(5 from the layer cache)") || !reflect.DeepEqual(reportOf(t, cold), reportOf(t, warm)) {
 		t.Errorf("cold:\n%s\nwarm:\n%s", cold.summary, warm.summary)
 	}
+}
+
+const day = 24 * time.Hour
+
+// aged writes size bytes at path (its folders made) and dates it age before now.
+func aged(t *testing.T, path string, size int, now time.Time, age time.Duration) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, make([]byte, size), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	date(t, path, now, age)
+}
+
+// date sets a path's times to age before now (a folder's after what it holds is written, which would move it).
+func date(t *testing.T, path string, now time.Time, age time.Duration) {
+	t.Helper()
+	if err := os.Chtimes(path, now.Add(-age), now.Add(-age)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// recent fails unless path was modified within a minute of now.
+func recent(t *testing.T, path string, now time.Time) {
+	t.Helper()
+	info, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := now.Sub(info.ModTime()).Abs(); d > time.Minute {
+		t.Errorf("%s modified %s from now, want touched", path, d.Round(time.Second))
+	}
+}
+
+// A sweep removes the folders of other binaries untouched for a week, this binary's entries unread for a month
+// and its temporary files a day old, says what it removed and how much, and leaves every other name alone.
+func TestLayerCacheEviction(t *testing.T) {
+	id, err := scannerID()
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
+	root := t.TempDir()
+	own, old, young := filepath.Join(root, id), filepath.Join(root, "0123456789abcdef"), filepath.Join(root, "fedcba9876543210")
+	aged(t, filepath.Join(own, "sha256-fresh.gob"), 100, now, time.Hour)
+	aged(t, filepath.Join(own, "sha256-old.gob"), 500, now, 40*day)
+	aged(t, filepath.Join(own, ".tmp-x"), 100, now, 2*day)
+	aged(t, filepath.Join(own, ".tmp-y"), 100, now, time.Hour) // a write in progress
+	aged(t, filepath.Join(own, "notes.txt"), 100, now, 40*day)
+	aged(t, filepath.Join(old, "sha256-a.gob"), 1000, now, 9*day)
+	aged(t, filepath.Join(old, "sha256-b.gob"), 2000, now, 40*day)
+	date(t, old, now, 8*day)
+	aged(t, filepath.Join(young, "sha256-c.gob"), 100, now, 40*day)
+	date(t, young, now, 2*day)
+	aged(t, filepath.Join(root, "keep-me", "data"), 100, now, 30*day)
+	date(t, filepath.Join(root, "keep-me"), now, 30*day)
+	aged(t, filepath.Join(root, "0123456789ABCDEF", "sha256-d.gob"), 100, now, 8*day)
+	date(t, filepath.Join(root, "0123456789ABCDEF"), now, 8*day)
+	aged(t, filepath.Join(root, "0123456789abcdee"), 100, now, 8*day) // a file, not a scanner's folder
+
+	e := evictLayerCache(root, id, now, os.Remove)
+	for _, c := range []struct {
+		path string
+		kept bool
+	}{
+		{filepath.Join(own, "sha256-fresh.gob"), true},
+		{filepath.Join(own, "sha256-old.gob"), false},
+		{filepath.Join(own, ".tmp-x"), false},
+		{filepath.Join(own, ".tmp-y"), true},
+		{filepath.Join(own, "notes.txt"), true},
+		{old, false},
+		{filepath.Join(young, "sha256-c.gob"), true},
+		{filepath.Join(root, "keep-me", "data"), true},
+		{filepath.Join(root, "0123456789ABCDEF", "sha256-d.gob"), true},
+		{filepath.Join(root, "0123456789abcdee"), true},
+	} {
+		if _, err := os.Lstat(c.path); (err == nil) != c.kept {
+			t.Errorf("%s: kept %t, want %t (%v)", strings.TrimPrefix(c.path, root), err == nil, c.kept, err)
+		}
+	}
+	want := "layer cache: removed 2 entries of 1 older scanner, 1 unused for 30 days and 1 unfinished write (3.6 kB)"
+	if got := e.note(); got != want {
+		t.Errorf("note:\n got %q\nwant %q", got, want)
+	}
+	if w := e.warning(); w != "" {
+		t.Errorf("warning %q, want none", w)
+	}
+	if again := evictLayerCache(root, id, now, os.Remove); again.note() != "" {
+		t.Errorf("a second sweep removed more: %q", again.note())
+	}
+}
+
+// What a sweep cannot remove is a warning naming the path; what it did remove is still said, and a folder it
+// could not empty is not counted as removed.
+func TestLayerCacheEvictionFailure(t *testing.T) {
+	now := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
+	root := t.TempDir()
+	id, locked := "1111111111111111", filepath.Join(root, "2222222222222222")
+	aged(t, filepath.Join(root, id, "sha256-old.gob"), 500, now, 40*day)
+	aged(t, filepath.Join(locked, "sha256-a.gob"), 1000, now, 9*day)
+	aged(t, filepath.Join(locked, "sha256-b.gob"), 1000, now, 9*day)
+	date(t, locked, now, 8*day)
+	denied := func(path string) error {
+		if strings.HasPrefix(path, locked) {
+			return &fs.PathError{Op: "remove", Path: path, Err: fs.ErrPermission}
+		}
+		return os.Remove(path)
+	}
+	e := evictLayerCache(root, id, now, denied)
+	if w := e.warning(); !strings.Contains(w, filepath.Join(locked, "sha256-b.gob")) || !strings.Contains(w, "permission denied") {
+		t.Errorf("warning %q, want the path it could not remove and why", w)
+	}
+	if got, want := e.note(), "layer cache: removed 1 entry unused for 30 days (500 B)"; got != want {
+		t.Errorf("note:\n got %q\nwant %q", got, want)
+	}
+	if _, err := os.Stat(filepath.Join(locked, "sha256-a.gob")); err != nil {
+		t.Errorf("the folder it could not empty lost an entry: %v", err)
+	}
+}
+
+// Opening the cache sweeps it once per process and touches this binary's folder, so another binary's sweep
+// leaves it; a hit touches its entry, so the entries scans read are kept.
+func TestLayerCacheTouch(t *testing.T) {
+	id, err := scannerID()
+	if err != nil {
+		t.Fatal(err)
+	}
+	now, root := time.Now(), t.TempDir()
+	own := filepath.Join(root, id)
+	aged(t, filepath.Join(own, "sha256-old.gob"), 500, now, 40*day)
+	aged(t, filepath.Join(root, "0123456789abcdef", "sha256-a.gob"), 1000, now, 40*day)
+	date(t, filepath.Join(root, "0123456789abcdef"), now, 8*day)
+	date(t, own, now, 10*day)
+
+	c := newLayerCache(root)
+	if want := "layer cache: removed 1 entry of 1 older scanner and 1 unused for 30 days (1.5 kB)"; c.evicted != want || len(c.warn) > 0 {
+		t.Errorf("first open: evicted %q, warnings %q; want %q", c.evicted, c.warn, want)
+	}
+	aged(t, filepath.Join(own, "sha256-later.gob"), 500, now, 40*day)
+	date(t, own, now, 10*day)
+	if again := newLayerCache(root); again.evicted != "" {
+		t.Errorf("second open swept again: %q", again.evicted)
+	}
+	recent(t, own, now) // by the open itself: this one removed nothing from it
+	if _, err := os.Stat(filepath.Join(own, "sha256-later.gob")); err != nil {
+		t.Errorf("second open swept again: %v", err)
+	}
+
+	diff := v1.Hash{Algorithm: "sha256", Hex: strings.Repeat("ab", 32)}
+	c.put(diff, &layerScan{bytes: 42})
+	date(t, c.path(diff), now, 40*day)
+	if ls := c.get(diff, 0); ls == nil || ls.bytes != 42 {
+		t.Fatalf("get = %+v, want the entry put (warnings %q)", ls, c.warn)
+	}
+	recent(t, c.path(diff), now)
 }

@@ -13,6 +13,8 @@ import (
 	"github.com/klauspost/compress/zstd"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/rust-secure-code/go-rustaudit"
+
 	"github.com/infinite-scribe/scribe-actions/internal/layers"
 )
 
@@ -25,6 +27,10 @@ type found struct {
 	layer int
 	data  []byte               // package database, metadata or manifest
 	gobin *buildinfo.BuildInfo // a Go binary's embedded build information
+	rust  *rustaudit.VersionInfo
+	// unreadable says why an executable that carries a package list could not be read (a Rust binary's
+	// cargo-auditable section that does not inflate or decode).
+	unreadable string
 }
 
 // layerScan is what one layer holds: the files the cataloguers want, what it deletes from the layers below,
@@ -201,8 +207,8 @@ func (ls *layerScan) readFile(e layers.Entry, content io.Reader, index int, secr
 		if _, err := io.ReadFull(content, data[4:]); err != nil {
 			return buf, fmt.Errorf("%s: %w", p, err)
 		}
-		if bi, err := buildinfo.Read(bytes.NewReader(data)); err == nil {
-			ls.files = append(ls.files, found{path: p, layer: index, gobin: bi})
+		if f, ok := executable(p, index, data); ok {
+			ls.files = append(ls.files, f)
 		}
 		return buf, nil
 	}
@@ -217,9 +223,25 @@ func (ls *layerScan) readFile(e layers.Entry, content io.Reader, index int, secr
 	if want {
 		ls.files = append(ls.files, found{path: p, layer: index, data: bytes.Clone(data)})
 	} else if goCandidate && bytes.HasPrefix(data, []byte("\x7fELF")) {
-		if bi, err := buildinfo.Read(bytes.NewReader(data)); err == nil {
-			ls.files = append(ls.files, found{path: p, layer: index, gobin: bi})
+		if f, ok := executable(p, index, data); ok {
+			ls.files = append(ls.files, f)
 		}
 	}
 	return data, nil
+}
+
+// executable is what the cataloguers read of an ELF executable: a Go binary's build information, or the crates
+// cargo-auditable embedded in a Rust binary; ok is false for any other executable.
+func executable(p string, index int, data []byte) (f found, ok bool) {
+	if bi, err := buildinfo.Read(bytes.NewReader(data)); err == nil {
+		return found{path: p, layer: index, gobin: bi}, true
+	}
+	deps, err := rustDeps(data)
+	switch {
+	case err != nil:
+		return found{path: p, layer: index, unreadable: err.Error()}, true
+	case deps != nil:
+		return found{path: p, layer: index, rust: deps}, true
+	}
+	return found{}, false
 }

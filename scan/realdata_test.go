@@ -1,10 +1,13 @@
 package scan
 
 import (
+	"bytes"
+	"debug/elf"
 	"encoding/json"
 	"maps"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -267,5 +270,83 @@ func TestRealAlmaLinuxRecords(t *testing.T) {
 	}
 	if c := r.report.Coverage; len(c) != 1 || c[0].Ecosystem != "AlmaLinux:10" || !c[0].Assessed || c[0].Packages != 8 {
 		t.Errorf("coverage %+v", c)
+	}
+}
+
+// Real Rust binaries built with cargo-auditable (osv-scalibr's: one using serde_json, one with no dependency):
+// syft finds the same crates with the same versions, and our SBOM's cargo purls are syft's; the crates are
+// crates.io's, assessed against its records; a binary whose section does not inflate is a warning naming it.
+func TestRealRustBinariesMatchSyft(t *testing.T) {
+	dir := testenv.GoModule(t, scalibrModule, scalibrVersion, "extractor", "filesystem", "language", "rust", "cargoauditable", "testdata")
+	layer := testenv.Layer{}
+	for _, name := range []string{"uses_serde_json", "no_deps"} {
+		raw, err := os.ReadFile(filepath.Join(dir, name, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		layer["usr/local/bin/"+name] = string(raw)
+	}
+	image := imageLayout(t, "rust", layer)
+	theirs := syftPackages(t, image, "cargo")
+	// no real crates.io record is at hand: this one is ours, made up to show the crates are matched by name and
+	// SemVer (serde_json 1.0.135 below its "fix", serde 1.0.217 past the other range)
+	db := recordsDB(t, map[string][]byte{"SCRIBE-TEST-0001": []byte(`{"id":"SCRIBE-TEST-0001","affected":[
+		{"package":{"ecosystem":"crates.io","name":"serde_json"},"ranges":[{"type":"SEMVER","events":[{"introduced":"1.0.100"},{"fixed":"1.0.136"}]}]},
+		{"package":{"ecosystem":"crates.io","name":"serde"},"ranges":[{"type":"SEMVER","events":[{"introduced":"0"},{"fixed":"1.0.217"}]}]}]}`)})
+	r, got := scanFindings(t, image, db)
+	if want := []string{"serde_json 1.0.135 SCRIBE-TEST-0001 1.0.136"}; !slices.Equal(got, want) {
+		t.Errorf("findings %q, want %q", got, want)
+	}
+	ours := map[string]bool{}
+	for _, p := range r.report.Packages {
+		if p.Type == "rust-crate" && p.Ecosystem == ecoCrates {
+			ours[p.Name+" "+p.Version] = true
+		}
+	}
+	found := 0
+	for _, c := range theirs {
+		if ours[c.Name+" "+c.Version] {
+			found++
+		} else {
+			t.Errorf("syft finds %s %s, we do not", c.Name, c.Version)
+		}
+	}
+	t.Logf("syft %d crates, found by us %d; ours %d", len(theirs), found, len(ours))
+	if len(theirs) < 2 || found != len(theirs) || len(ours) != len(theirs) || !ours["serde_json 1.0.135"] {
+		t.Errorf("we found %d of syft's %d crates, and %d in all", found, len(theirs), len(ours))
+	}
+	sbom, _ := filepath.Glob(filepath.Join(r.dir, "*-sbom.cdx.json"))
+	if len(sbom) != 1 {
+		t.Fatalf("SBOMs %v", sbom)
+	}
+	if purls := cdxPackages(t, sbom[0], "cargo"); !maps.Equal(purls, theirs) {
+		t.Errorf("our SBOM's cargo purls differ from syft's:\n ours %v\n syft %v", slices.Sorted(maps.Keys(purls)), slices.Sorted(maps.Keys(theirs)))
+	}
+	if c := r.report.Coverage; len(c) != 1 || c[0].Ecosystem != ecoCrates || !c[0].Assessed {
+		t.Errorf("coverage %+v", c)
+	}
+
+	// the section's zlib stream broken: the binary is named, its crates not assessed
+	bin := []byte(layer["usr/local/bin/uses_serde_json"])
+	f, err := elf.NewFile(bytes.NewReader(bin))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sec := f.Section(".dep-v0")
+	broken := bytes.Clone(bin)
+	copy(broken[sec.Offset:], "\x00\x00")
+	layer["app"] = string(broken)
+	image = imageLayout(t, "rust-broken", layer)
+	r = runScan(t, map[string]string{"image": image, "db-dir": db, "offline": "true"})
+	want := "::warning::/app: its package list could not be read (cargo-auditable section .dep-v0: zlib: invalid header): its packages are not assessed"
+	if !strings.Contains(r.log, want) {
+		t.Errorf("want the warning %q\n%s", want, r.log)
+	}
+
+	// from the layer cache, the same crates and the same warning
+	cache := t.TempDir()
+	cold, warm := scanWithCache(t, cache, image, db), scanWithCache(t, cache, image, db)
+	if !strings.Contains(warm.summary, "(1 from the layer cache)") || !strings.Contains(warm.log, want) || !reflect.DeepEqual(reportOf(t, cold), reportOf(t, warm)) {
+		t.Errorf("cached scan:\n%s\n%s", warm.log, warm.summary)
 	}
 }

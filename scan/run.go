@@ -60,6 +60,9 @@ func Run(ctx context.Context, s *actionio.Step, in *Inputs) error {
 	multi := len(imgs) > 1
 	reps := make([]*Report, len(imgs))
 	for i, img := range imgs {
+		for _, n := range img.Notes {
+			s.Infof("%s", n)
+		}
 		warn := s.Warningf
 		if multi {
 			warn = func(format string, a ...any) { s.Warningf("%s: %s", img.Platform, fmt.Sprintf(format, a...)) }

@@ -19,7 +19,7 @@ import (
 )
 
 // Layer is one layer's files: path -> content. A path ending in "/" is a directory; a base name starting with
-// ".wh." is an OCI whiteout.
+// ".wh." is an OCI whiteout; an ELF file is executable.
 type Layer map[string]string
 
 // Image builds a real OCI image for platform ("linux/arm64") from layers, each a gzipped tar of its files.
@@ -99,8 +99,11 @@ func tarOpener(t testing.TB, files Layer) tarball.Opener {
 	sort.Strings(paths)
 	for _, p := range paths {
 		hdr := &tar.Header{Name: p, Mode: 0o644, Size: int64(len(files[p])), Typeflag: tar.TypeReg, ModTime: time.Unix(0, 0)}
-		if strings.HasSuffix(p, "/") {
+		switch {
+		case strings.HasSuffix(p, "/"):
 			hdr.Typeflag, hdr.Mode, hdr.Size = tar.TypeDir, 0o755, 0
+		case strings.HasPrefix(files[p], "\x7fELF"):
+			hdr.Mode = 0o755 // an executable, as an image's binaries are
 		}
 		if err := tw.WriteHeader(hdr); err != nil {
 			t.Fatal(err)
