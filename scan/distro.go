@@ -79,8 +79,14 @@ func osRelease(fs *fileSystem) Distro {
 	if d.ID == "" {
 		d = releaseFiles(fs)
 	}
-	if f, ok := fs.files["/etc/debian_version"]; ok && d.ID == "debian" && debianPointRelease.Match(bytes.TrimSpace(f.data)) {
-		d.pointRelease = string(bytes.TrimSpace(f.data))
+	if f, ok := fs.files["/etc/debian_version"]; ok && d.ID == "debian" {
+		v := string(bytes.TrimSpace(f.data))
+		if debianPointRelease.MatchString(v) {
+			d.pointRelease = v
+		}
+		if m := debianBaseFiles.FindStringSubmatch(v); d.VersionID == "" && m != nil {
+			d.VersionID = m[1] // distroless's os-release of Debian 10 and 11 names no VERSION_ID ("Distroless")
+		}
 	}
 	d.Ecosystem, d.Format, d.Unknown = identify(d)
 	return d

@@ -2,8 +2,10 @@ package scan
 
 import (
 	"bytes"
+	"cmp"
 	"debug/elf"
 	"encoding/json"
+	"io/fs"
 	"maps"
 	"os"
 	"path/filepath"
@@ -24,6 +26,8 @@ const (
 	// secdb (https://secdb.alpinelinux.org, https://packages.wolfi.dev/os/security.json) and OSV records of
 	// Chainguard's and AlmaLinux's feeds.
 	grypeModule, grypeVersion = "github.com/anchore/grype", "v0.121.2"
+	// syft's tests of its release detection read the release files of real images of 20 distributions.
+	syftModule, syftModuleVersion = "github.com/anchore/syft", "v1.57.1"
 )
 
 // alpine318OSRelease is Alpine 3.18.0's /etc/os-release, as alpine-baselayout-data 3.4.3 writes it.
@@ -348,5 +352,53 @@ func TestRealRustBinariesMatchSyft(t *testing.T) {
 	cold, warm := scanWithCache(t, cache, image, db), scanWithCache(t, cache, image, db)
 	if !strings.Contains(warm.summary, "(1 from the layer cache)") || !strings.Contains(warm.log, want) || !reflect.DeepEqual(reportOf(t, cold), reportOf(t, warm)) {
 		t.Errorf("cached scan:\n%s\n%s", warm.log, warm.summary)
+	}
+}
+
+// The release files of real images that syft's tests keep (syft/linux/testdata/os) give the ecosystems OSV's
+// records name, or say why there is none: the Debian of a distroless image whose os-release names no version
+// comes from its debian_version, as syft takes it.
+func TestRealReleaseFiles(t *testing.T) {
+	root := testenv.GoModule(t, syftModule, syftModuleVersion, "syft", "linux", "testdata", "os")
+	for dir, want := range map[string]string{
+		"almalinux/from-os-release":      "AlmaLinux:8",
+		"almalinux/from-redhat-release":  "AlmaLinux:8",
+		"alpine":                         "Alpine:v3.11",
+		"debian/from-debian_version":     "Debian:10",
+		"debian/from-os-release":         "Debian:8",
+		"debian/with-point-release":      "Debian:13",
+		"opensuse-leap":                  "openSUSE:Leap 15.2",
+		"redhat/from-redhat-release":     "Red Hat:enterprise_linux:8::baseos",
+		"rockylinux/from-os-release":     "Rocky Linux:8",
+		"rockylinux/from-redhat-release": "Rocky Linux:8",
+		"sles":                           "SUSE:Linux Enterprise Server 15 SP2",
+		"ubuntu":                         "Ubuntu:20.04:LTS",
+		"wolfi":                          "Wolfi",
+		"amazon":                         "unknown distribution: Amazon Linux 2 (amzn, like centos rhel fedora)",
+		"centos":                         "unknown distribution: CentOS Linux 8 (Core) (centos, like rhel fedora)",
+		"fedora":                         "unknown distribution: Fedora Linux 36 (Container Image) (fedora)",
+		"oraclelinux":                    "unknown distribution: Oracle Linux Server 8.3 (ol, like fedora)",
+		"photon":                         "unknown distribution: VMware Photon OS/Linux (photon)",
+		"centos6":                        "no distribution found: no /etc/os-release nor any other file that names one",
+	} {
+		t.Run(dir, func(t *testing.T) {
+			fsys := &fileSystem{files: map[string]found{}}
+			err := filepath.WalkDir(filepath.Join(root, dir), func(p string, e fs.DirEntry, err error) error {
+				if err != nil || e.IsDir() {
+					return err
+				}
+				raw, err := os.ReadFile(p)
+				rel, _ := filepath.Rel(filepath.Join(root, dir), p)
+				fsys.files["/"+filepath.ToSlash(rel)] = found{path: "/" + filepath.ToSlash(rel), data: raw}
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			d := osRelease(fsys)
+			if got := cmp.Or(d.Ecosystem, d.Unknown); got != want {
+				t.Errorf("got %q, want %q", got, want)
+			}
+		})
 	}
 }
