@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 
+	"gopkg.in/yaml.v3"
+
 	"github.com/infinite-scribe/scribe-actions/internal/testenv"
 )
 
@@ -400,5 +402,122 @@ func TestRealReleaseFiles(t *testing.T) {
 				t.Errorf("got %q, want %q", got, want)
 			}
 		})
+	}
+}
+
+// Trivy keeps, for its tests, a real Ubuntu 18.04 image's dpkg status (pkg/fanal/analyzer/pkg/dpkg/testdata,
+// 90 packages installed) and real Ubuntu advisories for its integration tests' database (integration/testdata/fixtures/db,
+// the package, CVE and fixed version of Ubuntu's CVE tracker per release).
+const trivyModule, trivyVersion = "github.com/aquasecurity/trivy", "v0.74.0"
+
+// bionicOSRelease is Ubuntu 18.04's /etc/os-release.
+const bionicOSRelease = `NAME="Ubuntu"
+VERSION="18.04 LTS (Bionic Beaver)"
+ID=ubuntu
+ID_LIKE=debian
+PRETTY_NAME="Ubuntu 18.04 LTS"
+VERSION_ID="18.04"
+HOME_URL="https://www.ubuntu.com/"
+SUPPORT_URL="https://help.ubuntu.com/"
+BUG_REPORT_URL="https://bugs.launchpad.net/ubuntu/"
+PRIVACY_POLICY_URL="https://www.ubuntu.com/legal/terms-and-policies/privacy-policy"
+VERSION_CODENAME=bionic
+UBUNTU_CODENAME=bionic
+`
+
+// osvFromTrivyUbuntu makes OSV records of trivy's Ubuntu advisories as Ubuntu's OSV export writes them: one
+// UBUNTU-<CVE> record per CVE, the CVE as upstream, an affected entry per release ("Ubuntu:18.04:LTS") and
+// source package, fixed at the advisory's version, or affected in every version while there is no fix.
+func osvFromTrivyUbuntu(t *testing.T, path string) map[string][]byte {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buckets []struct {
+		Bucket string
+		Pairs  []struct {
+			Bucket string
+			Pairs  []struct {
+				Key   string
+				Value struct {
+					FixedVersion string `yaml:"FixedVersion"`
+				}
+			}
+		}
+	}
+	if err := yaml.Unmarshal(raw, &buckets); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	affected := map[string][]map[string]any{}
+	for _, release := range buckets {
+		version, ok := strings.CutPrefix(release.Bucket, "ubuntu ")
+		if !ok {
+			continue
+		}
+		for _, pkg := range release.Pairs {
+			for _, adv := range pkg.Pairs {
+				events := []map[string]string{{"introduced": "0"}}
+				if f := adv.Value.FixedVersion; f != "" {
+					events = append(events, map[string]string{"fixed": f})
+				}
+				affected[adv.Key] = append(affected[adv.Key], map[string]any{
+					"package": map[string]string{"ecosystem": "Ubuntu:" + version + ":LTS", "name": pkg.Bucket},
+					"ranges":  []map[string]any{{"type": "ECOSYSTEM", "events": events}},
+				})
+			}
+		}
+	}
+	out := map[string][]byte{}
+	for cve, a := range affected {
+		rec, err := json.Marshal(map[string]any{"schema_version": "1.7.0", "id": "UBUNTU-" + cve, "upstream": []string{cve},
+			"modified": "2026-01-01T00:00:00Z", "affected": a})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out["UBUNTU-"+cve] = rec
+	}
+	return out
+}
+
+// A real Ubuntu 18.04 dpkg database: syft finds its 90 installed packages with our purls, and Ubuntu's real advisories
+// report e2fsprogs's four binary packages at 1.44.1-1 (CVE-2019-5094, fixed in 1.44.1-1ubuntu1.2) through their
+// source, and bash for CVE-2019-18276, which has no fix, but not for CVE-2016-9401, fixed long before 4.4.18.
+func TestRealUbuntuDatabase(t *testing.T) {
+	archive, err := os.ReadFile(testenv.GoModule(t, trivyModule, trivyVersion, "pkg", "fanal", "analyzer", "pkg", "dpkg", "testdata", "valid.txtar"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, status, ok := strings.Cut(string(archive), "-- var/lib/dpkg/status --\n")
+	if !ok {
+		t.Fatal("valid.txtar holds no var/lib/dpkg/status")
+	}
+	status, _, _ = strings.Cut(status, "\n-- ")
+	db := recordsDB(t, osvFromTrivyUbuntu(t, testenv.GoModule(t, trivyModule, trivyVersion, "integration", "testdata", "fixtures", "db", "ubuntu.yaml")))
+	image := imageLayout(t, "bionic", testenv.Layer{"etc/os-release": bionicOSRelease, "var/lib/dpkg/status": status})
+	r, got := scanFindings(t, image, db)
+	want := []string{"bash 4.4.18-2ubuntu1 UBUNTU-CVE-2019-18276 ", "e2fsprogs 1.44.1-1 UBUNTU-CVE-2019-5094 1.44.1-1ubuntu1.2",
+		"libcom-err2 1.44.1-1 UBUNTU-CVE-2019-5094 1.44.1-1ubuntu1.2", "libext2fs2 1.44.1-1 UBUNTU-CVE-2019-5094 1.44.1-1ubuntu1.2",
+		"libss2 1.44.1-1 UBUNTU-CVE-2019-5094 1.44.1-1ubuntu1.2"}
+	if !slices.Equal(got, want) {
+		t.Errorf("findings %q, want %q", got, want)
+	}
+	if c := r.report.Coverage; len(c) != 1 || c[0].Ecosystem != "Ubuntu:18.04:LTS" || !c[0].Assessed {
+		t.Errorf("coverage %+v", c)
+	}
+	theirs := syftPackages(t, image, "deb")
+	sbom, _ := filepath.Glob(filepath.Join(r.dir, "*-sbom.cdx.json"))
+	if len(sbom) != 1 {
+		t.Fatalf("SBOMs %v", sbom)
+	}
+	ours := cdxPackages(t, sbom[0], "deb")
+	t.Logf("syft %d deb packages, ours %d", len(theirs), len(ours))
+	if len(theirs) != 90 || len(ours) != len(theirs) { // 91 records, one of them removed ("deinstall ok config-files")
+		t.Errorf("syft %d deb packages, ours %d; want 90", len(theirs), len(ours))
+	}
+	for purl, c := range theirs {
+		if ours[purl] != c {
+			t.Errorf("syft's %s (%s %s) is ours as %+v", purl, c.Name, c.Version, ours[purl])
+		}
 	}
 }

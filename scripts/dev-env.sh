@@ -125,7 +125,7 @@ test_tools() {
 	# the source scan's peer: gitleaks's findings over a repository's history are compared with ours
 	go_tool gitleaks "$GITLEAKS_VERSION" "GOBIN=$TOOLS/gitleaks-$GITLEAKS_VERSION go install github.com/zricethezav/gitleaks/v8@$GITLEAKS_VERSION" >/dev/null
 	# real-world data the scan's tests read in place from these modules (scan/realdata_test.go pins the same)
-	(cd "$TOOLS" && go mod download github.com/anchore/grype@v0.121.2 github.com/anchore/syft@v1.57.1 github.com/google/osv-scalibr@v0.4.5) >/dev/null
+	(cd "$TOOLS" && go mod download github.com/anchore/grype@v0.121.2 github.com/anchore/syft@v1.57.1 github.com/aquasecurity/trivy@v0.74.0 github.com/google/osv-scalibr@v0.4.5) >/dev/null
 }
 
 up_docker() {
