@@ -37,7 +37,7 @@ var osTypes = map[string]bool{"deb": true, "apk": true, "rpm": true}
 // unplaced says why an application package has no OSV ecosystem, by its type.
 var unplaced = map[string]string{
 	"java-archive": "no OSV ecosystem for these packages (they do not say what they are: a jar without pom.properties names no Maven group)",
-	"rust-crate":   "crates from git or a registry other than crates.io: OSV's crates.io records name crates.io's crates",
+	"rust-crate":   "crates of a local path (the binary's own, its workspace's), git or another registry: OSV's records name crates.io's",
 }
 
 // coverageKey is the ecosystem a package is counted under: its OSV ecosystem, or, when it has none (an OS

@@ -28,11 +28,15 @@ type Distro struct {
 	pointRelease string // Debian's /etc/debian_version when it names a point release ("12.15"): syft's purl distro
 }
 
-// purlDistro is the purl's "distro" qualifier as syft writes it: the ID and VERSION_ID, with Debian's point
-// release from /etc/debian_version (syft/linux/supplement_release.go); "" when the release is not known.
+// purlDistro is the purl's "distro" qualifier as syft writes it (syft/pkg/url.go PURLQualifiers): the ID and
+// VERSION_ID, Debian's point release from /etc/debian_version (syft/linux/supplement_release.go), the ID alone
+// for a release that names no version (Debian testing); "" when no file names the distribution.
 func (d Distro) purlDistro(ns string) string {
-	if d.VersionID == "" {
+	switch {
+	case d.ID == "":
 		return ""
+	case d.VersionID == "" && d.pointRelease == "":
+		return ns
 	}
 	return ns + "-" + cmp.Or(d.pointRelease, d.VersionID)
 }

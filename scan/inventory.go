@@ -181,7 +181,7 @@ func dpkgPackages(f found, d Distro) []Package {
 			}
 			q = append(q, packageurl.Qualifier{Key: "upstream", Value: upstream})
 		}
-		if v := d.purlDistro(d.ID); d.ID != "" && v != "" {
+		if v := d.purlDistro(d.ID); v != "" {
 			q = append(q, packageurl.Qualifier{Key: "distro", Value: v})
 		}
 		out = append(out, Package{Name: r["Package"], Version: r["Version"], Type: "deb", Ecosystem: eco,

@@ -249,9 +249,9 @@ type eviction struct {
 
 // evictLayerCache sweeps the cache under root for the binary id at time now: the folders of other binaries
 // that no scan touched for staleScannerAge, and in id's folder the entries no scan read for unusedEntryAge and
-// the temporary files older than leftoverTempAge. Only names the cache writes are removed (a folder of 16
-// lowercase hex digits, a .gob entry, a .tmp- file): anything else under root is someone else's. remove is
-// os.Remove, or a test's.
+// the temporary files older than leftoverTempAge. Only what the cache writes is removed: a folder named by 16
+// lowercase hex digits (with all it holds), a .gob entry or a .tmp- file of this binary's folder; anything
+// else under root is someone else's. remove is os.Remove, or a test's.
 func evictLayerCache(root, id string, now time.Time, remove func(string) error) *eviction {
 	e := &eviction{}
 	dirs, err := os.ReadDir(root)
@@ -289,13 +289,22 @@ func isScannerID(name string) bool {
 	return true
 }
 
-// sweepEntries removes, from this binary's folder, the entries unused for unusedEntryAge and the temporary files
-// older than leftoverTempAge.
+// sweepEntries removes, from this binary's folder, the entries unused for unusedEntryAge before its newest one
+// and the temporary files older than leftoverTempAge.
 func (e *eviction) sweepEntries(dir string, now time.Time, remove func(string) error) {
 	files, err := os.ReadDir(dir)
 	if err != nil {
 		e.fail(err)
 		return
+	}
+	// An entry's age is counted from the newest entry, not from now: a cache restored by actions/cache keeps the
+	// times it was saved with, and a hit's touch is not saved again, so from now every entry of a month-old save
+	// would look unused.
+	newest := time.Time{}
+	for _, f := range files {
+		if info, err := f.Info(); err == nil && strings.HasSuffix(f.Name(), ".gob") && info.ModTime().After(newest) {
+			newest = info.ModTime()
+		}
 	}
 	for _, f := range files {
 		entry, temp := strings.HasSuffix(f.Name(), ".gob"), strings.HasPrefix(f.Name(), ".tmp-")
@@ -306,8 +315,7 @@ func (e *eviction) sweepEntries(dir string, now time.Time, remove func(string) e
 		if err != nil {
 			continue // removed by another process since it was listed
 		}
-		age := now.Sub(info.ModTime())
-		if entry && age <= unusedEntryAge || temp && age <= leftoverTempAge {
+		if entry && newest.Sub(info.ModTime()) <= unusedEntryAge || temp && now.Sub(info.ModTime()) <= leftoverTempAge {
 			continue
 		}
 		if err := remove(filepath.Join(dir, f.Name())); err != nil {

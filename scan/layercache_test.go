@@ -183,6 +183,15 @@ func TestLayerCacheEviction(t *testing.T) {
 	if again := evictLayerCache(root, id, now, os.Remove); again.note() != "" {
 		t.Errorf("a second sweep removed more: %q", again.note())
 	}
+
+	// a cache actions/cache restored keeps the times it was saved with: its entries, all a month old, are as
+	// old as its newest, and stay
+	restored := t.TempDir()
+	aged(t, filepath.Join(restored, id, "sha256-a.gob"), 100, now, 40*day)
+	aged(t, filepath.Join(restored, id, "sha256-b.gob"), 100, now, 45*day)
+	if e := evictLayerCache(restored, id, now, os.Remove); e.note() != "" {
+		t.Errorf("a restored cache lost entries: %q", e.note())
+	}
 }
 
 // What a sweep cannot remove is a warning naming the path; what it did remove is still said, and a folder it
@@ -192,6 +201,7 @@ func TestLayerCacheEvictionFailure(t *testing.T) {
 	root := t.TempDir()
 	id, locked := "1111111111111111", filepath.Join(root, "2222222222222222")
 	aged(t, filepath.Join(root, id, "sha256-old.gob"), 500, now, 40*day)
+	aged(t, filepath.Join(root, id, "sha256-new.gob"), 100, now, time.Hour)
 	aged(t, filepath.Join(locked, "sha256-a.gob"), 1000, now, 9*day)
 	aged(t, filepath.Join(locked, "sha256-b.gob"), 1000, now, 9*day)
 	date(t, locked, now, 8*day)
@@ -223,6 +233,7 @@ func TestLayerCacheTouch(t *testing.T) {
 	now, root := time.Now(), t.TempDir()
 	own := filepath.Join(root, id)
 	aged(t, filepath.Join(own, "sha256-old.gob"), 500, now, 40*day)
+	aged(t, filepath.Join(own, "sha256-new.gob"), 100, now, time.Hour)
 	aged(t, filepath.Join(root, "0123456789abcdef", "sha256-a.gob"), 1000, now, 40*day)
 	date(t, filepath.Join(root, "0123456789abcdef"), now, 8*day)
 	date(t, own, now, 10*day)

@@ -233,6 +233,11 @@ func (ls *layerScan) readFile(e layers.Entry, content io.Reader, index int, secr
 // executable is what the cataloguers read of an ELF executable: a Go binary's build information, or the crates
 // cargo-auditable embedded in a Rust binary; ok is false for any other executable.
 func executable(p string, index int, data []byte) (f found, ok bool) {
+	defer func() { // debug/elf is not hardened against hostile files: a panic is this file's failure, not the scan's
+		if r := recover(); r != nil {
+			f, ok = found{path: p, layer: index, unreadable: fmt.Sprintf("malformed executable: %v", r)}, true
+		}
+	}()
 	if bi, err := buildinfo.Read(bytes.NewReader(data)); err == nil {
 		return found{path: p, layer: index, gobin: bi}, true
 	}

@@ -162,12 +162,20 @@ func parseRecord(raw []byte) (*record, error) {
 	return &r, nil
 }
 
-// otherIDs are the IDs a record's finding is also known by: its aliases and the upstream IDs it derives from.
+// otherIDs are the IDs a record's finding is also known by: its aliases, and the upstream IDs it derives from.
 // Distributions' records name their CVE as upstream, not as an alias (Ubuntu's UBUNTU-CVE-*, Chainguard's
-// CGA-*), and osv-scanner groups and ignores by both (internal/grouper: aliases plus upstream); so does the
-// fold, and an ignore entry of the CVE covers the distribution's record.
+// CGA-*), and osv-scanner groups and ignores by both (internal/grouper: aliases plus upstream); so do the fold
+// and the ignore file, so an entry of the CVE covers the distribution's record. An advisory that gathers several
+// CVEs (a DSA, a USN, an ALSA) keeps them apart: ignoring one of its CVEs must not ignore the others with it,
+// as trivy, whose ignore file this is, ignores one CVE at a time.
 func (r *record) otherIDs() []string {
-	if len(r.Upstream) == 0 {
+	cves := 0
+	for _, u := range r.Upstream {
+		if strings.HasPrefix(u, "CVE-") {
+			cves++
+		}
+	}
+	if len(r.Upstream) == 0 || cves > 1 {
 		return r.Aliases
 	}
 	ids := slices.Clone(r.Aliases)

@@ -28,7 +28,7 @@ const (
 	// secdb (https://secdb.alpinelinux.org, https://packages.wolfi.dev/os/security.json) and OSV records of
 	// Chainguard's and AlmaLinux's feeds.
 	grypeModule, grypeVersion = "github.com/anchore/grype", "v0.121.2"
-	// syft's tests of its release detection read the release files of real images of 20 distributions.
+	// syft's tests of its release detection read the release files of real images of 19 distributions.
 	syftModule, syftModuleVersion = "github.com/anchore/syft", "v1.57.1"
 )
 
@@ -74,7 +74,7 @@ func osvFromSecdb(t *testing.T, path, ecosystem string) (string, []byte) {
 		})
 	}
 	id := "ALPINE-" + v.Item.Vulnerability.Name
-	out, err := json.Marshal(map[string]any{"schema_version": "1.6.0", "id": id, "modified": "2026-05-04T00:00:00Z",
+	out, err := json.Marshal(map[string]any{"schema_version": "1.7.0", "id": id, "modified": "2026-05-04T00:00:00Z",
 		"upstream": []string{v.Item.Vulnerability.Name}, "affected": affected})
 	if err != nil {
 		t.Fatal(err)
@@ -125,10 +125,9 @@ func scanFindings(t *testing.T, image, db string) (result, []string) {
 	return r, got
 }
 
-// A real Alpine 3.18.0 apk database: syft finds the same 15 packages with the same versions and purls, and
-// Alpine's real secdb fix of CVE-2024-0727 in v3.18 (openssl 3.1.4-r5) reports both binary packages of
-// openssl at 3.1.0-r4 by their origin, and nothing else; the same database under Alpine 3.21, whose release
-// no record names, is not assessed.
+// A real Alpine 3.18.0 apk database: Alpine's real secdb fix of CVE-2024-0727 in v3.18 (openssl 3.1.4-r5)
+// reports both binary packages of openssl at 3.1.0-r4 by their origin, and nothing else; the same database under
+// Alpine 3.21, whose release no record names, is not assessed; syft finds the same 15 packages and purls.
 func TestRealAlpineDatabase(t *testing.T) {
 	installed, err := os.ReadFile(testenv.GoModule(t, scalibrModule, scalibrVersion, "extractor", "filesystem", "os", "apk", "testdata", "installed"))
 	if err != nil {
@@ -151,39 +150,36 @@ func TestRealAlpineDatabase(t *testing.T) {
 		}
 	}
 
-	theirs := syftPackages(t, image, "apk")
-	ours := map[string]bool{}
-	for _, p := range r.report.Packages {
-		if p.Type == "apk" {
-			ours[p.Name+" "+p.Version] = true
-		}
+	later := maps.Clone(layer)
+	later["etc/os-release"] = strings.ReplaceAll(strings.ReplaceAll(alpine318OSRelease, "3.18.0", "3.21.0"), "v3.18", "v3.21")
+	later["etc/alpine-release"] = "3.21.0\n"
+	r321 := runScan(t, map[string]string{"image": imageLayout(t, "alpine-3.21", later), "db-dir": db, "offline": "true"})
+	if want := "15 Alpine:v3.21 packages not assessed (no record of the Alpine database (1 read) names Alpine:v3.21; its records name Alpine:v3.18)"; r321.code != 1 || !strings.Contains(r321.log, want) {
+		t.Errorf("Alpine 3.21: exit %d, want the gate to fail on %q\n%s", r321.code, want, r321.log)
 	}
-	found := 0
-	for _, c := range theirs {
-		if ours[c.Name+" "+c.Version] {
-			found++
-		} else {
-			t.Errorf("syft finds %s %s, we do not", c.Name, c.Version)
-		}
-	}
-	t.Logf("syft %d apk packages, found by us %d; ours %d", len(theirs), found, len(ours))
-	if len(theirs) != 15 || found != len(theirs) || len(ours) != len(theirs) {
-		t.Errorf("we found %d of syft's %d packages (of the database's 15), and %d in all", found, len(theirs), len(ours))
-	}
-	sbom, _ := filepath.Glob(filepath.Join(r.dir, "*-sbom.cdx.json"))
-	if len(sbom) != 1 {
-		t.Fatalf("SBOMs %v", sbom)
-	}
-	if purls := cdxPackages(t, sbom[0], "apk"); !maps.Equal(purls, theirs) {
-		t.Errorf("our SBOM's apk purls differ from syft's:\n ours %v\n syft %v", slices.Sorted(maps.Keys(purls)), slices.Sorted(maps.Keys(theirs)))
-	}
+	sameAsSyft(t, image, r, "apk", 15)
+}
 
-	layer["etc/os-release"] = strings.ReplaceAll(strings.ReplaceAll(alpine318OSRelease, "3.18.0", "3.21.0"), "v3.18", "v3.21")
-	layer["etc/alpine-release"] = "3.21.0\n"
-	later := runScan(t, map[string]string{"image": imageLayout(t, "alpine-3.21", layer), "db-dir": db, "offline": "true"})
-	if want := "15 Alpine:v3.21 packages not assessed (no record of the Alpine database (1 read) names Alpine:v3.21; its records name Alpine:v3.18)"; later.code != 1 || !strings.Contains(later.log, want) {
-		t.Errorf("Alpine 3.21: exit %d, want the gate to fail on %q\n%s", later.code, want, later.log)
-	}
+// sameAsSyft checks, last and as its own subtest (it needs syft), that syft finds in image the packages of a purl
+// type our SBOM of the scan r lists, with the same names, versions and purls, and as many as want.
+func sameAsSyft(t *testing.T, image string, r result, purlType string, want int) {
+	t.Run("syft", func(t *testing.T) {
+		theirs := syftPackages(t, image, purlType)
+		sbom, _ := filepath.Glob(filepath.Join(r.dir, "*-sbom.cdx.json"))
+		if len(sbom) != 1 {
+			t.Fatalf("SBOMs %v", sbom)
+		}
+		ours := cdxPackages(t, sbom[0], purlType)
+		t.Logf("syft %d %s packages, ours %d", len(theirs), purlType, len(ours))
+		if len(theirs) != want || len(ours) != len(theirs) {
+			t.Errorf("syft %d %s packages, ours %d; want %d", len(theirs), purlType, len(ours), want)
+		}
+		for purl, c := range theirs {
+			if ours[purl] != c {
+				t.Errorf("syft's %s (%s %s) is ours as %+v", purl, c.Name, c.Version, ours[purl])
+			}
+		}
+	})
 }
 
 // grypeOSV are the real OSV records grype keeps for its OSV transformer's tests whose IDs start with prefix.
@@ -280,9 +276,10 @@ func TestRealAlmaLinuxRecords(t *testing.T) {
 }
 
 // Real Rust binaries built with cargo-auditable (osv-scalibr's: one using serde_json, one with no dependency):
-// syft finds the same crates with the same versions, and our SBOM's cargo purls are syft's; the crates are
-// crates.io's, assessed against its records; a binary whose section does not inflate is a warning naming it.
-func TestRealRustBinariesMatchSyft(t *testing.T) {
+// their crates.io crates are assessed against its records, their own crates (local paths) are not, and say
+// so; a binary whose section does not inflate is a warning naming it, from the layer cache too; syft finds the
+// same 12 crates and purls.
+func TestRealRustBinaries(t *testing.T) {
 	dir := testenv.GoModule(t, scalibrModule, scalibrVersion, "extractor", "filesystem", "language", "rust", "cargoauditable", "testdata")
 	layer := testenv.Layer{}
 	for _, name := range []string{"uses_serde_json", "no_deps"} {
@@ -293,43 +290,30 @@ func TestRealRustBinariesMatchSyft(t *testing.T) {
 		layer["usr/local/bin/"+name] = string(raw)
 	}
 	image := imageLayout(t, "rust", layer)
-	theirs := syftPackages(t, image, "cargo")
 	// no real crates.io record is at hand: this one is ours, made up to show the crates are matched by name and
 	// SemVer (serde_json 1.0.135 below its "fix", serde 1.0.217 past the other range)
 	db := recordsDB(t, map[string][]byte{"SCRIBE-TEST-0001": []byte(`{"id":"SCRIBE-TEST-0001","affected":[
 		{"package":{"ecosystem":"crates.io","name":"serde_json"},"ranges":[{"type":"SEMVER","events":[{"introduced":"1.0.100"},{"fixed":"1.0.136"}]}]},
 		{"package":{"ecosystem":"crates.io","name":"serde"},"ranges":[{"type":"SEMVER","events":[{"introduced":"0"},{"fixed":"1.0.217"}]}]}]}`)})
-	r, got := scanFindings(t, image, db)
-	if want := []string{"serde_json 1.0.135 SCRIBE-TEST-0001 1.0.136"}; !slices.Equal(got, want) {
-		t.Errorf("findings %q, want %q", got, want)
+	r := runScan(t, map[string]string{"image": image, "db-dir": db, "offline": "true", "fail-on": "none"})
+	var got []string
+	for _, f := range r.report.Findings {
+		got = append(got, f.Package.Name+" "+f.Package.Version+" "+f.ID+" "+f.FixedVersion)
 	}
-	ours := map[string]bool{}
+	if want := []string{"serde_json 1.0.135 SCRIBE-TEST-0001 1.0.136"}; r.code != 0 || !slices.Equal(got, want) {
+		t.Errorf("exit %d, findings %q, want %q\n%s", r.code, got, want, r.log)
+	}
+	crates := map[string]string{}
 	for _, p := range r.report.Packages {
-		if p.Type == "rust-crate" && p.Ecosystem == ecoCrates {
-			ours[p.Name+" "+p.Version] = true
-		}
+		crates[p.Name+" "+p.Version] = p.Ecosystem
 	}
-	found := 0
-	for _, c := range theirs {
-		if ours[c.Name+" "+c.Version] {
-			found++
-		} else {
-			t.Errorf("syft finds %s %s, we do not", c.Name, c.Version)
-		}
+	if len(crates) != 12 || crates["serde_json 1.0.135"] != ecoCrates || crates["no_deps 0.1.0"] != "" || crates["uses_serde_json 0.1.0"] != "" {
+		t.Errorf("crates %v: want 12, the binaries' own not crates.io's", crates)
 	}
-	t.Logf("syft %d crates, found by us %d; ours %d", len(theirs), found, len(ours))
-	if len(theirs) < 2 || found != len(theirs) || len(ours) != len(theirs) || !ours["serde_json 1.0.135"] {
-		t.Errorf("we found %d of syft's %d crates, and %d in all", found, len(theirs), len(ours))
-	}
-	sbom, _ := filepath.Glob(filepath.Join(r.dir, "*-sbom.cdx.json"))
-	if len(sbom) != 1 {
-		t.Fatalf("SBOMs %v", sbom)
-	}
-	if purls := cdxPackages(t, sbom[0], "cargo"); !maps.Equal(purls, theirs) {
-		t.Errorf("our SBOM's cargo purls differ from syft's:\n ours %v\n syft %v", slices.Sorted(maps.Keys(purls)), slices.Sorted(maps.Keys(theirs)))
-	}
-	if c := r.report.Coverage; len(c) != 1 || c[0].Ecosystem != ecoCrates || !c[0].Assessed {
-		t.Errorf("coverage %+v", c)
+	cov := r.report.Coverage
+	if len(cov) != 2 || cov[0].Ecosystem != ecoCrates || !cov[0].Assessed || cov[0].Packages != 10 || cov[1].Ecosystem != "rust-crate" || cov[1].Assessed ||
+		!strings.Contains(r.log, "::warning::2 rust-crate packages not assessed: crates of a local path") {
+		t.Errorf("coverage %+v\n%s", cov, r.log)
 	}
 
 	// the section's zlib stream broken: the binary is named, its crates not assessed
@@ -341,20 +325,22 @@ func TestRealRustBinariesMatchSyft(t *testing.T) {
 	sec := f.Section(".dep-v0")
 	broken := bytes.Clone(bin)
 	copy(broken[sec.Offset:], "\x00\x00")
-	layer["app"] = string(broken)
-	image = imageLayout(t, "rust-broken", layer)
-	r = runScan(t, map[string]string{"image": image, "db-dir": db, "offline": "true"})
+	withBroken := maps.Clone(layer)
+	withBroken["app"] = string(broken)
+	brokenImage := imageLayout(t, "rust-broken", withBroken)
+	rb := runScan(t, map[string]string{"image": brokenImage, "db-dir": db, "offline": "true"})
 	want := "::warning::/app: its package list could not be read (cargo-auditable section .dep-v0: zlib: invalid header): its packages are not assessed"
-	if !strings.Contains(r.log, want) {
-		t.Errorf("want the warning %q\n%s", want, r.log)
+	if !strings.Contains(rb.log, want) {
+		t.Errorf("want the warning %q\n%s", want, rb.log)
 	}
 
 	// from the layer cache, the same crates and the same warning
 	cache := t.TempDir()
-	cold, warm := scanWithCache(t, cache, image, db), scanWithCache(t, cache, image, db)
+	cold, warm := scanWithCache(t, cache, brokenImage, db), scanWithCache(t, cache, brokenImage, db)
 	if !strings.Contains(warm.summary, "(1 from the layer cache)") || !strings.Contains(warm.log, want) || !reflect.DeepEqual(reportOf(t, cold), reportOf(t, warm)) {
 		t.Errorf("cached scan:\n%s\n%s", warm.log, warm.summary)
 	}
+	sameAsSyft(t, image, r, "cargo", 12)
 }
 
 // The release files of real images that syft's tests keep (syft/linux/testdata/os) give the ecosystems OSV's
@@ -401,8 +387,21 @@ func TestRealReleaseFiles(t *testing.T) {
 			if got := cmp.Or(d.Ecosystem, d.Unknown); got != want {
 				t.Errorf("got %q, want %q", got, want)
 			}
+			if want, ok := purlDistros[dir]; ok && d.purlDistro(d.ID) != want {
+				t.Errorf("purl distro %q, want syft's %q", d.purlDistro(d.ID), want)
+			}
 		})
 	}
+}
+
+// purlDistros are the "distro" qualifiers syft writes for some of its release files: Debian's from
+// debian_version's point release.
+var purlDistros = map[string]string{
+	"debian/from-debian_version": "debian-10.8",
+	"debian/with-point-release":  "debian-13.5",
+	"debian/from-os-release":     "debian-8",
+	"ubuntu":                     "ubuntu-20.04",
+	"alpine":                     "alpine-3.11.6",
 }
 
 // Trivy keeps, for its tests, a real Ubuntu 18.04 image's dpkg status (pkg/fanal/analyzer/pkg/dpkg/testdata,
@@ -505,19 +504,5 @@ func TestRealUbuntuDatabase(t *testing.T) {
 	if c := r.report.Coverage; len(c) != 1 || c[0].Ecosystem != "Ubuntu:18.04:LTS" || !c[0].Assessed {
 		t.Errorf("coverage %+v", c)
 	}
-	theirs := syftPackages(t, image, "deb")
-	sbom, _ := filepath.Glob(filepath.Join(r.dir, "*-sbom.cdx.json"))
-	if len(sbom) != 1 {
-		t.Fatalf("SBOMs %v", sbom)
-	}
-	ours := cdxPackages(t, sbom[0], "deb")
-	t.Logf("syft %d deb packages, ours %d", len(theirs), len(ours))
-	if len(theirs) != 90 || len(ours) != len(theirs) { // 91 records, one of them removed ("deinstall ok config-files")
-		t.Errorf("syft %d deb packages, ours %d; want 90", len(theirs), len(ours))
-	}
-	for purl, c := range theirs {
-		if ours[purl] != c {
-			t.Errorf("syft's %s (%s %s) is ours as %+v", purl, c.Name, c.Version, ours[purl])
-		}
-	}
+	sameAsSyft(t, image, r, "deb", 90) // 91 records, one of them removed ("deinstall ok config-files")
 }

@@ -29,8 +29,11 @@ func rustDeps(data []byte) (*rustaudit.VersionInfo, error) {
 	if sec == nil {
 		sec = f.Section(".rust-deps-v0")
 	}
-	if sec == nil {
+	switch {
+	case sec == nil:
 		return nil, nil
+	case sec.Flags&elf.SHF_COMPRESSED != 0 || sec.Size > maxRustDeps: // cargo-auditable writes neither
+		return nil, fmt.Errorf("cargo-auditable section %s is not one cargo-auditable writes (%d bytes, flags %v)", sec.Name, sec.Size, sec.Flags)
 	}
 	z, err := zlib.NewReader(sec.Open())
 	if err != nil {
@@ -52,9 +55,10 @@ func rustDeps(data []byte) (*rustaudit.VersionInfo, error) {
 }
 
 // rustPackages are the crates built into a Rust binary, as syft and osv-scalibr list them: the runtime ones
-// (build scripts' and proc macros' crates run only at build time), the binary's own crate included. Crates of
-// crates.io and the binary's own (a local path) are matched against crates.io's records, as Go's main module
-// is against Go's; a crate from git or another registry is not assessed: its name is not crates.io's to give.
+// (cargo-auditable marks build dependencies "build"; proc macros count as runtime), the binary's own crate
+// included. Crates of crates.io are matched against its records. A crate from a local path (the binary's own,
+// its workspace's) is not assessed: crate names are crates.io's to give, and a workspace crate named "time" or
+// "config" is not crates.io's; nor is one from git or another registry.
 func rustPackages(f found) []Package {
 	var out []Package
 	for _, dep := range f.rust.Packages {
@@ -62,7 +66,7 @@ func rustPackages(f found) []Package {
 			continue
 		}
 		eco := ""
-		if dep.Source == "crates.io" || dep.Source == "local" {
+		if dep.Source == "crates.io" {
 			eco = ecoCrates
 		}
 		out = append(out, Package{Name: dep.Name, Version: dep.Version, Type: "rust-crate", Ecosystem: eco,

@@ -414,3 +414,22 @@ func TestPlatformNamesAndFiles(t *testing.T) {
 		t.Errorf("ignore warnings %v", got)
 	}
 }
+
+// A record's upstream CVE is its finding's alias, for the fold and the ignore file, when it names one CVE (a
+// UBUNTU-CVE-* record, a CGA with its CVE and GHSA); an advisory of several CVEs keeps them apart, so ignoring
+// one of them ignores none of the others.
+func TestUpstreamIDs(t *testing.T) {
+	for _, tt := range []struct {
+		rec  record
+		want []string
+	}{
+		{record{ID: "UBUNTU-CVE-2023-4911", Upstream: []string{"CVE-2023-4911"}}, []string{"CVE-2023-4911"}},
+		{record{ID: "CGA-22hv-wp9q-4779", Upstream: []string{"CVE-2026-24398", "GHSA-r354-f388-2fhh"}}, []string{"CVE-2026-24398", "GHSA-r354-f388-2fhh"}},
+		{record{ID: "DSA-5000-1", Aliases: []string{"DEBIAN-X"}, Upstream: []string{"CVE-2021-1", "CVE-2021-2"}}, []string{"DEBIAN-X"}},
+		{record{ID: "GHSA-x", Aliases: []string{"CVE-2020-1"}}, []string{"CVE-2020-1"}},
+	} {
+		if got := tt.rec.otherIDs(); !slices.Equal(got, tt.want) {
+			t.Errorf("%s: %v, want %v", tt.rec.ID, got, tt.want)
+		}
+	}
+}

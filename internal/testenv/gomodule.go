@@ -17,15 +17,14 @@ import (
 func GoModule(t testing.TB, path, version string, rel ...string) string {
 	t.Helper()
 	cmd := exec.Command("go", "mod", "download", "-json", path+"@"+version)
-	cmd.Dir = os.TempDir() // outside this module: the download must not touch go.mod
-	cmd.Env = append(os.Environ(), "GO111MODULE=on", "GOFLAGS=-mod=mod")
+	cmd.Dir = t.TempDir() // outside any module and workspace: the download touches no go.mod
+	cmd.Env = append(os.Environ(), "GO111MODULE=on", "GOWORK=off", "GOFLAGS=")
 	out, err := cmd.Output()
 	var m struct{ Dir, Error string }
-	if err == nil {
-		err = json.Unmarshal(out, &m)
-	}
-	if err == nil && m.Error != "" {
-		err = errors.New(m.Error)
+	if jerr := json.Unmarshal(out, &m); jerr == nil && m.Error != "" {
+		err = errors.New(m.Error) // go says why in the JSON, and exits 1
+	} else if err == nil {
+		err = jerr
 	}
 	Need(t, "the Go module "+path+"@"+version+" (through the module proxy)", err)
 	p := filepath.Join(append([]string{m.Dir}, rel...)...)
