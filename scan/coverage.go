@@ -88,6 +88,20 @@ func uncatalogued(cov []Coverage, d Distro) []Coverage {
 	return append([]Coverage{{Ecosystem: cmp.Or(eco, d.Format), OS: true, Reason: reason}}, cov...)
 }
 
+// withUnread adds what the cataloguers could not read to the coverage, each under its package type: with the
+// row of that type already not assessed (a binary's own crates), or as a row of its own.
+func withUnread(cov, unread []Coverage) []Coverage {
+	for _, u := range unread {
+		i := slices.IndexFunc(cov, func(c Coverage) bool { return c.Ecosystem == u.Ecosystem && !c.Assessed })
+		if i < 0 {
+			cov = append(cov, u)
+			continue
+		}
+		cov[i].Reason += "; " + u.Reason
+	}
+	return cov
+}
+
 // packagesOf names a coverage entry's packages: "12 Debian:12 packages", or the ecosystem's packages when
 // nobody counted them.
 func packagesOf(c Coverage) string {

@@ -37,6 +37,9 @@ type Image struct {
 	Secrets      []Secret
 	Warnings     []string // what the scan could not do, not an error: a layer cache it could not use, an archive it could not read
 	Notes        []string // what the scan did besides reading, for the log: the layer cache's sweep
+	// Unread are the packages the scan found and could not read (an archive past a bound, a binary's broken
+	// package list): coverage not assessed.
+	Unread []Coverage
 
 	target *target
 }
@@ -58,13 +61,13 @@ func ReadImages(ctx context.Context, image string, platforms []string, cacheDir 
 		if err != nil {
 			return nil, fmt.Errorf("reading %s: %w", t.label(), err)
 		}
-		pkgs, warnings := inventory(fs)
+		pkgs, unread := inventory(fs)
 		var notes []string
 		if cache.evicted != "" {
 			notes = append(notes, cache.evicted)
 		}
 		out = append(out, &Image{Name: t.name, Digest: t.digest, Platform: t.platform, Layers: fs.layers, CachedLayers: fs.cached,
-			Packages: pkgs, Distro: osRelease(fs), Secrets: fs.secrets, Warnings: append(cache.warn, warnings...), Notes: notes, target: t})
+			Packages: pkgs, Distro: osRelease(fs), Secrets: fs.secrets, Warnings: cache.warn, Notes: notes, Unread: unread, target: t})
 	}
 	return out, nil
 }

@@ -62,11 +62,12 @@ func catalog(fs *fileSystem) []Package {
 	return pkgs
 }
 
-// inventory is catalog, and warnings naming what a cataloguer found and could not read.
-func inventory(fs *fileSystem) ([]Package, []string) {
+// inventory is catalog, and what a cataloguer found and could not read, as coverage not assessed: an archive or
+// a binary whose packages are missing from the inventory (a gap fail-on-unassessed: all fails on).
+func inventory(fs *fileSystem) ([]Package, []Coverage) {
 	d := osRelease(fs)
 	var pkgs []Package
-	var warnings []string
+	var unread []Coverage
 	rpmdb := rpmDatabase(fs)
 	for p, f := range fs.files {
 		switch {
@@ -85,7 +86,7 @@ func inventory(fs *fileSystem) ([]Package, []string) {
 			pk, warning := javaPackages(f)
 			pkgs = append(pkgs, pk...)
 			if warning != "" {
-				warnings = append(warnings, warning)
+				unread = append(unread, Coverage{Ecosystem: "java-archive", Reason: warning})
 			}
 		case isGemspec(p):
 			if pk, ok := gemPackage(f); ok {
@@ -96,7 +97,7 @@ func inventory(fs *fileSystem) ([]Package, []string) {
 		case f.rust != nil:
 			pkgs = append(pkgs, rustPackages(f)...)
 		case f.unreadable != "":
-			warnings = append(warnings, fmt.Sprintf("%s: its package list could not be read (%s): its packages are not assessed", p, f.unreadable))
+			unread = append(unread, Coverage{Ecosystem: "rust-crate", Reason: fmt.Sprintf("%s: its package list could not be read (%s)", p, f.unreadable)})
 		case pythonMetadata.MatchString(p):
 			if pk, ok := pythonPackage(f); ok {
 				pkgs = append(pkgs, pk)
@@ -116,8 +117,8 @@ func inventory(fs *fileSystem) ([]Package, []string) {
 		}
 		return a.Path < b.Path
 	})
-	sort.Strings(warnings)
-	return pkgs, warnings
+	sort.Slice(unread, func(i, j int) bool { return unread[i].Reason < unread[j].Reason })
+	return pkgs, unread
 }
 
 // paragraphs splits a Debian control file (dpkg status, apk's database uses one-letter keys the same way)

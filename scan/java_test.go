@@ -166,8 +166,15 @@ func TestJavaArchivesNotReadAreWarnings(t *testing.T) {
 		{"all read", "/lib.jar", lib, ""},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			pkgs, warnings := inventory(&fileSystem{files: map[string]found{tt.path: {path: tt.path, data: []byte(tt.data)}}})
-			got := strings.Join(warnings, "\n")
+			pkgs, unread := inventory(&fileSystem{files: map[string]found{tt.path: {path: tt.path, data: []byte(tt.data)}}})
+			var reasons []string
+			for _, u := range unread {
+				if u.Ecosystem != "java-archive" || u.Assessed {
+					t.Errorf("unread %+v, want java-archive not assessed", u)
+				}
+				reasons = append(reasons, u.Reason)
+			}
+			got := strings.Join(reasons, "\n")
 			if tt.want == "" && got != "" || !strings.Contains(got, tt.want) {
 				t.Errorf("warnings %q, want %q (packages %v)", got, tt.want, describe(pkgs))
 			}

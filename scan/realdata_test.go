@@ -329,9 +329,13 @@ func TestRealRustBinaries(t *testing.T) {
 	withBroken["app"] = string(broken)
 	brokenImage := imageLayout(t, "rust-broken", withBroken)
 	rb := runScan(t, map[string]string{"image": brokenImage, "db-dir": db, "offline": "true"})
-	want := "::warning::/app: its package list could not be read (cargo-auditable section .dep-v0: zlib: invalid header): its packages are not assessed"
-	if !strings.Contains(rb.log, want) {
-		t.Errorf("want the warning %q\n%s", want, rb.log)
+	want := "::warning::2 rust-crate packages not assessed: crates of a local path (the binary's own, its workspace's), git or another registry: OSV's records name crates.io's; /app: its package list could not be read (cargo-auditable section .dep-v0: zlib: invalid header)"
+	if !strings.Contains(rb.log, want) || rb.code != 0 {
+		t.Errorf("exit %d, want the warning %q\n%s", rb.code, want, rb.log)
+	}
+	if r := runScan(t, map[string]string{"image": brokenImage, "db-dir": db, "offline": "true", "fail-on-unassessed": "all"}); r.code != 1 ||
+		!strings.Contains(r.log, "/app: its package list could not be read") {
+		t.Errorf("fail-on-unassessed: all: exit %d, want the gate to fail naming /app\n%s", r.code, r.log)
 	}
 
 	// from the layer cache, the same crates and the same warning

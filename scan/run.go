@@ -107,7 +107,7 @@ func assess(ctx context.Context, db Database, img *Image, policy Policy, in *Inp
 	if err != nil {
 		return nil, err
 	}
-	coverage = uncatalogued(coverage, img.Distro)
+	coverage = withUnread(uncatalogued(coverage, img.Distro), img.Unread)
 	for _, c := range coverage {
 		if !c.Assessed {
 			warn("%s not assessed: %s", packagesOf(c), c.Reason)
