@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"path"
 	"regexp"
 	"sort"
@@ -82,11 +81,10 @@ func inventory(fs *fileSystem) ([]Package, []Coverage) {
 			if pk, ok := npmPackage(f); ok {
 				pkgs = append(pkgs, pk)
 			}
-		case isJavaArchive(p):
-			pk, warning := javaPackages(f)
-			pkgs = append(pkgs, pk...)
-			if warning != "" {
-				unread = append(unread, Coverage{Ecosystem: "java-archive", Reason: warning})
+		case isJavaArchive(p): // catalogued as its layer was read (javaFound)
+			pkgs = append(pkgs, f.catalogued...)
+			if f.unread != "" {
+				unread = append(unread, Coverage{Ecosystem: "java-archive", Reason: f.unread})
 			}
 		case isGemspec(p):
 			if pk, ok := gemPackage(f); ok {
@@ -96,8 +94,8 @@ func inventory(fs *fileSystem) ([]Package, []Coverage) {
 			pkgs = append(pkgs, goPackages(f)...)
 		case f.rust != nil:
 			pkgs = append(pkgs, rustPackages(f)...)
-		case f.unreadable != "":
-			unread = append(unread, Coverage{Ecosystem: "rust-crate", Reason: fmt.Sprintf("%s: its package list could not be read (%s)", p, f.unreadable)})
+		case f.unread != "":
+			unread = append(unread, Coverage{Ecosystem: "rust-crate", Reason: f.unread})
 		case pythonMetadata.MatchString(p):
 			if pk, ok := pythonPackage(f); ok {
 				pkgs = append(pkgs, pk)

@@ -45,6 +45,13 @@ type javaWalk struct {
 	unread   []string // archives not read, each with the reason: their packages are missing from the inventory
 }
 
+// javaFound is a Java archive of a layer, catalogued: its packages and what of it could not be read, without its
+// bytes.
+func javaFound(p string, layer int, data []byte) found {
+	pkgs, unread := javaPackages(found{path: p, layer: layer, data: data})
+	return found{path: p, layer: layer, catalogued: pkgs, unread: unread}
+}
+
 // javaPackages are the Maven artifacts of the Java archive f and of the archives nested in it, each at its
 // path as syft writes it: "/app/shop.war:WEB-INF/lib/log4j-core.jar". The warning, if any, names the archives
 // that were not read (past a bound, or not a zip): never a silent gap in the inventory.

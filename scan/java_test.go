@@ -129,7 +129,7 @@ func TestJavaArchivePackages(t *testing.T) {
 			if tt.name == "not a zip" {
 				data = []byte("PK\x03\x04 truncated")
 			}
-			fs := &fileSystem{files: map[string]found{tt.path: {path: tt.path, layer: 2, data: data}}}
+			fs := &fileSystem{files: map[string]found{tt.path: javaFound(tt.path, 2, data)}}
 			got := describe(catalog(fs))
 			want := slices.Clone(tt.want)
 			// catalog sorts by type, name, version, path
@@ -166,7 +166,7 @@ func TestJavaArchivesNotReadAreWarnings(t *testing.T) {
 		{"all read", "/lib.jar", lib, ""},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			pkgs, unread := inventory(&fileSystem{files: map[string]found{tt.path: {path: tt.path, data: []byte(tt.data)}}})
+			pkgs, unread := inventory(&fileSystem{files: map[string]found{tt.path: javaFound(tt.path, 0, []byte(tt.data))}})
 			var reasons []string
 			for _, u := range unread {
 				if u.Ecosystem != "java-archive" || u.Assessed {

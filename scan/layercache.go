@@ -58,7 +58,8 @@ type cachedFile struct {
 	// GoVersion is the binary's toolchain: String writes it, but ParseBuildInfo does not read it back.
 	GoVersion  string
 	Rust       *rustaudit.VersionInfo // a Rust binary's crates
-	Unreadable string
+	Catalogued []Package              // a Java archive's packages
+	Unread     string
 }
 
 type cachedDelete struct {
@@ -145,7 +146,11 @@ func (c *layerCache) get(diff v1.Hash, index int) *layerScan {
 	}
 	ls := &layerScan{bytes: e.Bytes}
 	for _, f := range e.Files {
-		fd := found{path: f.Path, layer: index, data: f.Data, rust: f.Rust, unreadable: f.Unreadable}
+		fd := found{path: f.Path, layer: index, data: f.Data, rust: f.Rust, unread: f.Unread}
+		for _, p := range f.Catalogued {
+			p.Layer = index // the same layer may sit at another index in this image
+			fd.catalogued = append(fd.catalogued, p)
+		}
 		if f.GoBin != "" {
 			if fd.gobin, err = debug.ParseBuildInfo(f.GoBin); err != nil {
 				c.said("layer cache entry %s: %s: %v: reading the layer", p, f.Path, err)
@@ -180,7 +185,7 @@ func (c *layerCache) put(diff v1.Hash, ls *layerScan) {
 	}
 	e := cachedLayer{Secrets: ls.secrets, Bytes: ls.bytes}
 	for _, f := range ls.files {
-		cf := cachedFile{Path: f.path, Data: f.data, Rust: f.rust, Unreadable: f.unreadable}
+		cf := cachedFile{Path: f.path, Data: f.data, Rust: f.rust, Catalogued: f.catalogued, Unread: f.unread}
 		if f.gobin != nil {
 			cf.GoBin, cf.GoVersion = f.gobin.String(), f.gobin.GoVersion
 		}

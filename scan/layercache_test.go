@@ -1,7 +1,9 @@
 package scan
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -11,6 +13,8 @@ import (
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
 
 	"github.com/infinite-scribe/scribe-actions/internal/testenv"
 )
@@ -259,4 +263,39 @@ func TestLayerCacheTouch(t *testing.T) {
 		t.Fatalf("get = %+v, want the entry put (warnings %q)", ls, c.warn)
 	}
 	recent(t, c.path(diff), now)
+}
+
+// A Java archive is catalogued as its layer is read, and the cache keeps its packages, not its bytes: from the
+// cache the same packages come back, at the index the layer has in the image scanned (not the one it had in the
+// image that filled the cache), with what could not be read.
+func TestLayerCacheJavaArchives(t *testing.T) {
+	jars := testenv.Layer{
+		"app/lib/guava.jar":  string(zipOf(t, map[string]string{"META-INF/maven/com.google.guava/guava/pom.properties": fmt.Sprintf(pomProps, "com.google.guava", "guava", "31.1-jre")})),
+		"app/lib/broken.jar": "PK\x03\x04 truncated",
+	}
+	first, second := filepath.Join(t.TempDir(), "first"), filepath.Join(t.TempDir(), "second")
+	for dir, layers := range map[string][]testenv.Layer{first: {jars}, second: {{"etc/motd": "hello\n"}, jars}} {
+		lp, err := layout.Write(dir, empty.Index)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := lp.AppendImage(testenv.Image(t, "linux/amd64", layers...)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db, cache := t.TempDir(), t.TempDir()
+	scanWithCache(t, cache, first, db)
+	warm := scanWithCache(t, cache, second, db)
+	rep := reportOf(t, warm)
+	pkgs := rep[0].([]Package)
+	if !strings.Contains(warm.summary, "(1 from the layer cache)") || len(pkgs) != 1 || pkgs[0].Name != "com.google.guava:guava" || pkgs[0].Layer != 1 ||
+		!strings.Contains(warm.log, "Java archive /app/lib/broken.jar: 1 archive not read") {
+		t.Errorf("packages %+v\n%s\n%s", pkgs, warm.log, warm.summary)
+	}
+	entries, _ := filepath.Glob(filepath.Join(cache, "layers", "*", "*.gob"))
+	for _, e := range entries {
+		if raw, _ := os.ReadFile(e); bytes.Contains(raw, []byte("pom.properties")) {
+			t.Errorf("%s keeps the archive's bytes", e)
+		}
+	}
 }

@@ -28,9 +28,11 @@ type found struct {
 	data  []byte               // package database, metadata or manifest
 	gobin *buildinfo.BuildInfo // a Go binary's embedded build information
 	rust  *rustaudit.VersionInfo
-	// unreadable says why an executable that carries a package list could not be read (a Rust binary's
-	// cargo-auditable section that does not inflate or decode).
-	unreadable string
+	// catalogued are the packages of a file catalogued as its layer is read, not kept whole: a Java archive.
+	catalogued []Package
+	// unread says what of the file's packages could not be read, and why (a Java archive nested past a bound, a
+	// Rust binary's cargo-auditable section that does not inflate or decode).
+	unread string
 }
 
 // layerScan is what one layer holds: the files the cataloguers want, what it deletes from the layers below,
@@ -220,9 +222,12 @@ func (ls *layerScan) readFile(e layers.Entry, content io.Reader, index int, secr
 	if scanSecret {
 		ls.secrets = append(ls.secrets, secrets.scan(p, index, data)...)
 	}
-	if want {
+	switch {
+	case want && isJavaArchive(p): // catalogued now: an image's jars can weigh gigabytes, their packages little
+		ls.files = append(ls.files, javaFound(p, index, data))
+	case want:
 		ls.files = append(ls.files, found{path: p, layer: index, data: bytes.Clone(data)})
-	} else if goCandidate && bytes.HasPrefix(data, []byte("\x7fELF")) {
+	case goCandidate && bytes.HasPrefix(data, []byte("\x7fELF")):
 		if f, ok := executable(p, index, data); ok {
 			ls.files = append(ls.files, f)
 		}
@@ -235,7 +240,7 @@ func (ls *layerScan) readFile(e layers.Entry, content io.Reader, index int, secr
 func executable(p string, index int, data []byte) (f found, ok bool) {
 	defer func() { // debug/elf is not hardened against hostile files: a panic is this file's failure, not the scan's
 		if r := recover(); r != nil {
-			f, ok = found{path: p, layer: index, unreadable: fmt.Sprintf("malformed executable: %v", r)}, true
+			f, ok = found{path: p, layer: index, unread: fmt.Sprintf("%s: malformed executable: %v", p, r)}, true
 		}
 	}()
 	if bi, err := buildinfo.Read(bytes.NewReader(data)); err == nil {
@@ -244,7 +249,7 @@ func executable(p string, index int, data []byte) (f found, ok bool) {
 	deps, err := rustDeps(data)
 	switch {
 	case err != nil:
-		return found{path: p, layer: index, unreadable: err.Error()}, true
+		return found{path: p, layer: index, unread: fmt.Sprintf("%s: its package list could not be read (%v)", p, err)}, true
 	case deps != nil:
 		return found{path: p, layer: index, rust: deps}, true
 	}
