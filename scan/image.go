@@ -35,7 +35,7 @@ type Image struct {
 	Packages     []Package
 	Distro       Distro // the distribution its OS packages come from, and their OSV ecosystem (Distro.Assessable)
 	Secrets      []Secret
-	Warnings     []string // what the scan could not do, not an error: a layer cache it could not use, an archive it could not read
+	Warnings     []string // what the scan could not do, not an error: a layer cache it could not use
 	Notes        []string // what the scan did besides reading, for the log: the layer cache's sweep
 	// Unread are the packages the scan found and could not read (an archive past a bound, a binary's broken
 	// package list): coverage not assessed.

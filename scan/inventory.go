@@ -69,6 +69,9 @@ func inventory(fs *fileSystem) ([]Package, []Coverage) {
 	var unread []Coverage
 	rpmdb := rpmDatabase(fs)
 	for p, f := range fs.files {
+		if f.unread != nil {
+			unread = append(unread, *f.unread)
+		}
 		switch {
 		case p == rpmdb: // an unreadable database catalogues nothing, which the coverage reports (uncatalogued)
 			pk, _ := rpmPackages(f, d)
@@ -83,9 +86,6 @@ func inventory(fs *fileSystem) ([]Package, []Coverage) {
 			}
 		case isJavaArchive(p): // catalogued as its layer was read (javaFound)
 			pkgs = append(pkgs, f.catalogued...)
-			if f.unread != "" {
-				unread = append(unread, Coverage{Ecosystem: "java-archive", Reason: f.unread})
-			}
 		case isGemspec(p):
 			if pk, ok := gemPackage(f); ok {
 				pkgs = append(pkgs, pk)
@@ -94,8 +94,6 @@ func inventory(fs *fileSystem) ([]Package, []Coverage) {
 			pkgs = append(pkgs, goPackages(f)...)
 		case f.rust != nil:
 			pkgs = append(pkgs, rustPackages(f)...)
-		case f.unread != "":
-			unread = append(unread, Coverage{Ecosystem: "rust-crate", Reason: f.unread})
 		case pythonMetadata.MatchString(p):
 			if pk, ok := pythonPackage(f); ok {
 				pkgs = append(pkgs, pk)

@@ -48,8 +48,13 @@ type javaWalk struct {
 // javaFound is a Java archive of a layer, catalogued: its packages and what of it could not be read, without its
 // bytes.
 func javaFound(p string, layer int, data []byte) found {
+	f := found{path: p, layer: layer}
 	pkgs, unread := javaPackages(found{path: p, layer: layer, data: data})
-	return found{path: p, layer: layer, catalogued: pkgs, unread: unread}
+	f.catalogued = pkgs
+	if unread != "" {
+		f.unread = &Coverage{Ecosystem: "java-archive", Reason: unread}
+	}
+	return f
 }
 
 // javaPackages are the Maven artifacts of the Java archive f and of the archives nested in it, each at its

@@ -59,7 +59,7 @@ type cachedFile struct {
 	GoVersion  string
 	Rust       *rustaudit.VersionInfo // a Rust binary's crates
 	Catalogued []Package              // a Java archive's packages
-	Unread     string
+	Unread     *Coverage
 }
 
 type cachedDelete struct {

@@ -30,9 +30,9 @@ type found struct {
 	rust  *rustaudit.VersionInfo
 	// catalogued are the packages of a file catalogued as its layer is read, not kept whole: a Java archive.
 	catalogued []Package
-	// unread says what of the file's packages could not be read, and why (a Java archive nested past a bound, a
-	// Rust binary's cargo-auditable section that does not inflate or decode).
-	unread string
+	// unread says what of the file's packages could not be read, and why, as coverage not assessed under their
+	// package type (a Java archive nested past a bound, a Rust binary's section that does not inflate).
+	unread *Coverage
 }
 
 // layerScan is what one layer holds: the files the cataloguers want, what it deletes from the layers below,
@@ -240,7 +240,7 @@ func (ls *layerScan) readFile(e layers.Entry, content io.Reader, index int, secr
 func executable(p string, index int, data []byte) (f found, ok bool) {
 	defer func() { // debug/elf is not hardened against hostile files: a panic is this file's failure, not the scan's
 		if r := recover(); r != nil {
-			f, ok = found{path: p, layer: index, unread: fmt.Sprintf("%s: malformed executable: %v", p, r)}, true
+			f, ok = found{path: p, layer: index, unread: &Coverage{Ecosystem: "executable", Reason: fmt.Sprintf("%s: malformed executable: %v", p, r)}}, true
 		}
 	}()
 	if bi, err := buildinfo.Read(bytes.NewReader(data)); err == nil {
@@ -249,7 +249,7 @@ func executable(p string, index int, data []byte) (f found, ok bool) {
 	deps, err := rustDeps(data)
 	switch {
 	case err != nil:
-		return found{path: p, layer: index, unread: fmt.Sprintf("%s: its package list could not be read (%v)", p, err)}, true
+		return found{path: p, layer: index, unread: &Coverage{Ecosystem: "rust-crate", Reason: fmt.Sprintf("%s: its package list could not be read (%v)", p, err)}}, true
 	case deps != nil:
 		return found{path: p, layer: index, rust: deps}, true
 	}
