@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -55,8 +56,9 @@ func ReadImages(ctx context.Context, image string, platforms []string, cacheDir 
 		return nil, err
 	}
 	var out []*Image
-	for _, t := range targets {
-		cache := newLayerCache(cacheDir)
+	now := time.Now()
+	for i, t := range targets {
+		cache := newLayerCache(cacheDir, now, i == 0) // swept once a scan: the ages are days
 		fs, err := readImage(t, newSecretScanner(), cache)
 		if err != nil {
 			return nil, fmt.Errorf("reading %s: %w", t.label(), err)

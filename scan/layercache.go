@@ -31,7 +31,7 @@ import (
 // Entries live in a folder named by this binary's SHA-256: a scanner that wants other files or finds other
 // secrets (a new cataloguer, another detector) never reuses what an older one kept, which would leave it blind
 // to exactly what it was changed to see. That leaves the folders of older binaries, and entries of layers no
-// image uses any more, in the runner's tool cache: the first scan of a process to open the cache sweeps them
+// image uses any more, in the runner's tool cache: a scan sweeps them as it opens the cache for its first image
 // (evictLayerCache), and a hit touches its entry so what is used stays.
 type layerCache struct {
 	dir  string // "" when there is no cache: every layer is read
@@ -39,7 +39,7 @@ type layerCache struct {
 	mu   sync.Mutex
 	warn []string // entries that could not be read, written or removed, said once each
 	// evicted says what the sweep removed, for the log and not as a warning: it is housekeeping. "" when the
-	// sweep removed nothing, or another cache of this process swept the folder.
+	// sweep removed nothing, or this cache was opened without one.
 	evicted string
 }
 
@@ -67,9 +67,9 @@ type cachedDelete struct {
 	Path string
 }
 
-// newLayerCache is the cache under root for this binary; with no root, or when the binary cannot be hashed,
-// there is none (and the second is said).
-func newLayerCache(root string) *layerCache {
+// newLayerCache is the cache under root for this binary, swept first when sweep is set (evictLayerCache, at time
+// now); with no root, or when the binary cannot be hashed, there is none (and the second is said).
+func newLayerCache(root string, now time.Time, sweep bool) *layerCache {
 	c := &layerCache{}
 	if root == "" {
 		return c
@@ -80,24 +80,18 @@ func newLayerCache(root string) *layerCache {
 		return c
 	}
 	c.dir = filepath.Join(root, id)
-	once, _ := sweeps.LoadOrStore(root, new(sync.Once))
-	once.(*sync.Once).Do(func() {
-		e := evictLayerCache(root, id, time.Now(), os.Remove)
+	if sweep {
+		e := evictLayerCache(root, id, now, os.Remove)
 		c.evicted = e.note()
 		if w := e.warning(); w != "" {
 			c.warn = append(c.warn, w)
 		}
-	})
+	}
 	// The folder's time says this binary is in use, so another binary's sweep leaves it. Not said when it fails:
 	// a folder this process cannot touch is one it cannot write to either, and put says that.
-	now := time.Now()
 	os.Chtimes(c.dir, now, now)
 	return c
 }
-
-// sweeps holds, per cache root, the sync.Once of its sweep: once per process is enough (the ages are days), and
-// a scan of several platform images opens the cache once per image.
-var sweeps sync.Map
 
 var scannerOnce = sync.OnceValues(func() (string, error) {
 	exe, err := os.Executable()

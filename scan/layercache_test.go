@@ -227,7 +227,7 @@ func TestLayerCacheEvictionFailure(t *testing.T) {
 	}
 }
 
-// Opening the cache sweeps it once per process and touches this binary's folder, so another binary's sweep
+// Opening the cache sweeps it when asked (the first platform image of a scan) and touches this binary's folder, so another binary's sweep
 // leaves it; a hit touches its entry, so the entries scans read are kept.
 func TestLayerCacheTouch(t *testing.T) {
 	id, err := scannerID()
@@ -242,13 +242,13 @@ func TestLayerCacheTouch(t *testing.T) {
 	date(t, filepath.Join(root, "0123456789abcdef"), now, 8*day)
 	date(t, own, now, 10*day)
 
-	c := newLayerCache(root)
+	c := newLayerCache(root, now, true)
 	if want := "layer cache: removed 1 entry of 1 older scanner and 1 unused for 30 days (1.5 kB)"; c.evicted != want || len(c.warn) > 0 {
 		t.Errorf("first open: evicted %q, warnings %q; want %q", c.evicted, c.warn, want)
 	}
 	aged(t, filepath.Join(own, "sha256-later.gob"), 500, now, 40*day)
 	date(t, own, now, 10*day)
-	if again := newLayerCache(root); again.evicted != "" {
+	if again := newLayerCache(root, now, false); again.evicted != "" {
 		t.Errorf("second open swept again: %q", again.evicted)
 	}
 	recent(t, own, now) // by the open itself: this one removed nothing from it
